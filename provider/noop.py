@@ -1,0 +1,39 @@
+"""A dynamic resource that calls nothing: the engine's own cost, measured beside ours.
+
+The benchmarks deploy N of these next to N trust-store entries to tell the time Pulumi's engine
+takes per dynamic resource from the time our provider adds; the toolchain smoke test deploys one
+to prove the dynamic-provider process starts from the importable ``provider`` package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import Resource as DynamicResource
+
+
+class NoopProvider(ResourceProvider):
+    """Echoes its inputs back as outputs; the id is derived from the value, so it is stable."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        value = str(props.get("value", ""))
+        return CreateResult(id_=hashlib.sha256(value.encode()).hexdigest()[:32], outs=dict(props))
+
+    def update(
+        self, _id: str, _olds: dict[str, Any], news: dict[str, Any]
+    ) -> UpdateResult:
+        return UpdateResult(outs=dict(news))
+
+
+class Noop(DynamicResource, module="noop", name="Noop"):
+    """One no-op dynamic resource holding ``value``."""
+
+    value: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, value: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(NoopProvider(), name, {"value": value}, opts)

@@ -1,0 +1,105 @@
+"""The ground every end-to-end test stands on: the real Pulumi CLI, offline, in a temp backend."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.pulumi import ProjectFactory
+
+pytestmark = pytest.mark.e2e
+
+NOOP_PROGRAM = """
+    import pulumi
+    from provider.noop import Noop
+
+    thing = Noop("thing", value="hello")
+    pulumi.export("echo", thing.value)
+"""
+
+TRIVIAL_PACK = {
+    "PulumiPolicy.yaml": "runtime: python\ndescription: toolchain smoke-test pack\n",
+    "__main__.py": textwrap.dedent(
+        """
+        from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+        def refuse_forbidden(args, report_violation):
+            if args.resource_type.endswith("noop:Noop") and args.props.get("value") == "forbidden":
+                report_violation("the value 'forbidden' is not allowed here")
+
+
+        PolicyPack(
+            name="toolchain-smoke",
+            enforcement_level=EnforcementLevel.MANDATORY,
+            policies=[
+                ResourceValidationPolicy(
+                    name="no-forbidden-values",
+                    description="Checks that no Noop holds the value 'forbidden'.",
+                    validate=refuse_forbidden,
+                )
+            ],
+        )
+        """
+    ),
+}
+
+
+def write_trivial_pack(folder: Path) -> Path:
+    folder.mkdir()
+    for name, text in TRIVIAL_PACK.items():
+        (folder / name).write_text(text)
+    # The pack runs in the same virtual environment as everything else.
+    venv = Path(__import__("sys").prefix)
+    (folder / "PulumiPolicy.yaml").write_text(
+        "runtime:\n  name: python\n  options:\n"
+        f"    virtualenv: {venv}\ndescription: toolchain smoke-test pack\n"
+    )
+    return folder
+
+
+def test_cli_reports_its_version(pulumi_project: ProjectFactory) -> None:
+    workspace = pulumi_project(NOOP_PROGRAM)
+    version = workspace.run("version").stdout.strip()
+    major, minor, *_ = version.removeprefix("v").split(".")
+    assert (int(major), int(minor)) >= (3, 274)
+
+
+def test_up_and_destroy_run_the_dynamic_provider_from_the_provider_package(
+    pulumi_project: ProjectFactory,
+) -> None:
+    workspace = pulumi_project(NOOP_PROGRAM)
+
+    up = workspace.up()
+    assert "+ 2 created" in up.output, up  # the stack and the Noop
+
+    assert workspace.outputs() == {"echo": "hello"}
+    [noop] = workspace.resources("pulumi-python:dynamic/noop:Noop")
+    assert noop["outputs"]["value"] == "hello"
+    # The provider is pickled by reference: state names the module, not a copy of the code.
+    provider_blob = noop["outputs"]["__provider"]
+    assert provider_blob, "the dynamic provider was not recorded in state"
+
+    second = workspace.up()
+    assert "2 unchanged" in second.output, second
+
+    destroy = workspace.destroy()
+    assert "2 deleted" in destroy.output, destroy
+    assert workspace.resources("pulumi-python:dynamic/noop:Noop") == []
+
+
+def test_preview_runs_the_policy_pack_and_a_mandatory_violation_fails(
+    pulumi_project: ProjectFactory, tmp_path: Path
+) -> None:
+    pack = write_trivial_pack(tmp_path / "pack")
+    clean = pulumi_project(NOOP_PROGRAM)
+    passed = clean.preview(policy_packs=[pack])
+    assert "toolchain-smoke" in passed.output, passed
+
+    violating = pulumi_project(NOOP_PROGRAM.replace('value="hello"', 'value="forbidden"'))
+    failed = violating.preview(policy_packs=[pack], check=False)
+    assert failed.returncode != 0, failed
+    assert "[mandatory]  no-forbidden-values" in failed.output, failed
+    assert "the value 'forbidden' is not allowed here" in failed.output, failed
