@@ -22,9 +22,7 @@ class NoopProvider(ResourceProvider):
         value = str(props.get("value", ""))
         return CreateResult(id_=hashlib.sha256(value.encode()).hexdigest()[:32], outs=dict(props))
 
-    def update(
-        self, _id: str, _olds: dict[str, Any], news: dict[str, Any]
-    ) -> UpdateResult:
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(outs=dict(news))
 
 
