@@ -1,0 +1,660 @@
+"""Synchronous Cloudflare API client for a zone's Custom Origin Trust Store.
+
+Synchronous because Pulumi dynamic provider methods are synchronous (they run in a thread
+pool). One ``TrustStoreClient`` wraps one ``httpx.Client``; use it as a context manager.
+
+- ``list`` follows every page (50 per page), bounded by ``MAX_PAGES``.
+- GET, list and DELETE are retried on 408/429/5xx and transport failures. A DELETE answered
+  404 after an earlier attempt may have reached Cloudflare counts as done: the entry is gone,
+  which is what was asked.
+- Upload is not idempotent: after a failure that may have reached Cloudflare (read timeout,
+  connection lost after sending, 5xx) the client lists the zone and returns the entry whose
+  certificate matches (same DER bytes) instead of posting again; only if none matches does it
+  post again. One ``upload`` call therefore never creates two entries.
+- Secrets live only in the credential object and the outgoing headers; server text quoted in
+  errors is scrubbed of them, and the client, like its credentials, refuses to be pickled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import ipaddress
+import logging
+import re
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, NoReturn, TypeVar
+
+import httpx
+
+from provider.credentials import REDACTED, Credentials, credentials_from_env
+from provider.errors import (
+    AcmNotEnabledError,
+    ApiError,
+    AuthenticationError,
+    CloudflareMessage,
+    ConfigurationError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    quote_server_text,
+)
+from provider.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+ENV_BASE_URL = "CLOUDFLARE_BASE_URL"
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: The official SDK waits 60 s for an answer; uploads are small, so this is generous.
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_WRITE_TIMEOUT = 60.0
+DEFAULT_POOL_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = httpx.Timeout(
+    connect=DEFAULT_CONNECT_TIMEOUT,
+    read=DEFAULT_READ_TIMEOUT,
+    write=DEFAULT_WRITE_TIMEOUT,
+    pool=DEFAULT_POOL_TIMEOUT,
+)
+DEFAULT_RETRY_POLICY = RetryPolicy()
+USER_AGENT = "cf-origin-trust-store/0.1"
+
+#: The API's largest page; fewer pages means fewer requests against the rate limit.
+PAGE_SIZE = 50
+#: Guard against a server that never ends a listing: 200 pages of 50 is 10,000 entries,
+#: far beyond any zone's trust store.
+MAX_PAGES = 200
+MAX_ID_LENGTH = 32
+#: A root CA in PEM is a few KiB; anything this large is a mistake, not a certificate.
+MAX_CERTIFICATE_LENGTH = 64 * 1024
+#: Cloudflare's code for "Advanced Certificate Manager is not enabled on this zone" (observed).
+ACM_NOT_ENABLED_CODE = 1450
+
+_LOG = logging.getLogger(__name__)
+_ID_PATTERN = re.compile(rf"[0-9a-fA-F]{{1,{MAX_ID_LENGTH}}}")
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
+)
+_LOOPBACK_NAMES = frozenset({"localhost"})
+# Failures raised before a request could leave this machine: safe to resend even an upload.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_T = TypeVar("_T")
+
+
+class EntryStatus(enum.StrEnum):
+    """Lifecycle of a trust store entry, as documented by Cloudflare."""
+
+    INITIALIZING = "initializing"
+    PENDING_DEPLOYMENT = "pending_deployment"
+    ACTIVE = "active"
+    PENDING_DELETION = "pending_deletion"
+    DELETED = "deleted"
+    EXPIRED = "expired"
+
+
+#: Entries on their way out: never the result of a fresh upload.
+_LEAVING = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
+
+
+@dataclass(frozen=True)
+class TrustStoreEntry:
+    """One root CA certificate in a zone's Custom Origin Trust Store."""
+
+    id: str
+    certificate: str
+    expires_on: dt.datetime
+    issuer: str
+    signature: str
+    status: EntryStatus
+    updated_at: dt.datetime
+    uploaded_on: dt.datetime
+
+
+def parse_rfc3339(text: str) -> dt.datetime:
+    """Parse an RFC 3339 timestamp strictly (offset required) into an aware UTC datetime."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    fraction = (match["fraction"] or ".")[1:7].ljust(6, "0")
+    offset = match["offset"].upper()
+    if offset != "Z":
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"{text!r} has an invalid UTC offset")
+    iso = f"{match['date']}T{match['time']}.{fraction}{'+00:00' if offset == 'Z' else offset}"
+    return dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
+
+
+def validate_id(value: object, parameter: str) -> str:
+    """Return ``value`` if it is a Cloudflare id (1-32 hex digits), so it cannot alter a path."""
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"{parameter} must be a string of hex digits, not {type(value).__name__}.",
+            parameter=parameter,
+        )
+    if _ID_PATTERN.fullmatch(value) is None:
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        raise InvalidInputError(
+            f"{parameter} {shown} is not a Cloudflare id: expected 1 to {MAX_ID_LENGTH} hex"
+            " digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's Overview page).",
+            parameter=parameter,
+        )
+    return value
+
+
+def _validate_certificate(certificate: object) -> str:
+    if not isinstance(certificate, str):
+        raise InvalidInputError(
+            f"certificate must be a PEM string, not {type(certificate).__name__}.",
+            parameter="certificate",
+        )
+    if not certificate.strip():
+        raise InvalidInputError(
+            "certificate is empty; give the root CA certificate in PEM form.",
+            parameter="certificate",
+        )
+    if len(certificate) > MAX_CERTIFICATE_LENGTH:
+        raise InvalidInputError(
+            f"certificate is {len(certificate)} characters long, more than the"
+            f" {MAX_CERTIFICATE_LENGTH} any single root CA certificate needs; upload one"
+            " certificate per entry.",
+            parameter="certificate",
+        )
+    return certificate
+
+
+def certificate_identity(pem: str) -> bytes | str:
+    """What makes two uploads the same certificate: DER bytes, or whitespace-free text if
+    the PEM cannot be parsed here (Cloudflare then decides whether it is a certificate)."""
+    # Imported here: cryptography is needed only to reconcile uploads, not to import the client.
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
+    except ValueError:
+        return "".join(pem.split())
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _checked_base_url(base_url: str, verify: bool | ssl.SSLContext) -> str:
+    """Refuse base URLs that would send credentials in clear text or without TLS checks."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigurationError(
+            "The base URL is not a valid URL; use https://api.cloudflare.com/client/v4."
+        ) from exc
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ConfigurationError(
+            f"The base URL must be an absolute https:// URL (got scheme {url.scheme!r});"
+            " use https://api.cloudflare.com/client/v4."
+        )
+    if url.userinfo or url.query or url.fragment:
+        raise ConfigurationError(
+            f"The base URL for {url.host} must not carry a user, password, query or fragment;"
+            " pass credentials as ApiToken or ApiKey."
+        )
+    loopback = _is_loopback(url.host)
+    if url.scheme == "http" and not loopback:
+        raise ConfigurationError(
+            f"Refusing plain http:// for {url.host}: credentials would travel unencrypted. Use"
+            " https://; plain http is allowed only for a loopback emulator (127.0.0.1,"
+            " localhost, ::1)."
+        )
+    if verify is False and not loopback:
+        raise ConfigurationError(
+            f"Refusing to turn off TLS certificate verification for {url.host}. Pass an"
+            " ssl.SSLContext trusting your proxy's CA instead; verify=False is allowed only"
+            " for loopback hosts."
+        )
+    return str(url).rstrip("/") + "/"
+
+
+@dataclass(frozen=True)
+class _Call:
+    """The client call an HTTP request belongs to, named in logs and errors."""
+
+    operation: str
+    zone_id: str
+    entry_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    number: int
+    #: An earlier attempt of this call may have reached Cloudflare and taken effect.
+    maybe_applied: bool
+
+
+class _RetryableFailure(Exception):
+    """Internal signal from one attempt to the retry loop; never escapes the client."""
+
+    def __init__(
+        self, error: ApiError | TransportError, *, retry_after: float | None, maybe_applied: bool
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+        self.maybe_applied = maybe_applied
+
+
+@dataclass(frozen=True)
+class _Page:
+    entries: tuple[TrustStoreEntry, ...]
+    page_size: int
+    total_count: int | None
+
+
+class TrustStoreClient:
+    """List, get, upload and delete a zone's Custom Origin Trust Store entries."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+        verify: bool | ssl.SSLContext = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._retry = retry
+        self._base_url = _checked_base_url(base_url, verify)
+        self._host = httpx.URL(self._base_url).host
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers.update(credentials.auth_headers())
+        self._http = httpx.Client(
+            base_url=self._base_url,
+            headers=headers,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+        verify: bool | ssl.SSLContext = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> TrustStoreClient:
+        """Build from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
+        CLOUDFLARE_BASE_URL, the variables the official SDK reads."""
+        import os
+
+        env = os.environ if environ is None else environ
+        return cls(
+            credentials_from_env(env),
+            base_url=env.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+            timeout=timeout,
+            retry=retry,
+            verify=verify,
+            transport=transport,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TrustStoreClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TrustStoreClient(base_url={self._base_url!r}, credentials={self._credentials!r})"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(
+            "TrustStoreClient holds credentials and a connection pool and cannot be pickled;"
+            " build it inside the provider method that uses it."
+        )
+
+    # -- public operations -------------------------------------------------------------------
+
+    def list(self, zone_id: str) -> tuple[TrustStoreEntry, ...]:
+        """Every entry of the zone, across all pages."""
+        call = _Call("list", validate_id(zone_id, "zone_id"))
+
+        def fetch(page: int) -> _Page:
+            return self._with_retries(
+                call, functools.partial(self._fetch_page, call, page), mutating=False
+            )
+
+        return self._collect(call, fetch)
+
+    def get(self, zone_id: str, entry_id: str) -> TrustStoreEntry:
+        """One entry; NotFoundError if the zone has no such entry."""
+        call = _Call("get", validate_id(zone_id, "zone_id"), validate_id(entry_id, "entry_id"))
+
+        def attempt(current: _Attempt) -> TrustStoreEntry:
+            payload = self._send(call, current, "GET", self._entry_path(call))
+            entry = self._parse_entry(call, payload.get("result"))
+            if entry.id.lower() != entry_id.lower():
+                raise self._malformed(call, f"asked for entry {entry_id}, got {entry.id}")
+            return entry
+
+        return self._with_retries(call, attempt, mutating=False)
+
+    def upload(self, zone_id: str, certificate: str) -> TrustStoreEntry:
+        """Upload a root CA certificate (PEM); never creates two entries for one call."""
+        call = _Call("upload", validate_id(zone_id, "zone_id"))
+        pem = _validate_certificate(certificate)
+
+        def attempt(current: _Attempt) -> TrustStoreEntry:
+            if current.maybe_applied:
+                stored = self._find_stored(call, current, pem)
+                if stored is not None:
+                    _LOG.info(
+                        "upload to zone %s had reached Cloudflare: reusing entry %s",
+                        call.zone_id,
+                        stored.id,
+                    )
+                    return stored
+            payload = self._send(
+                call, current, "POST", self._collection_path(call), body={"certificate": pem}
+            )
+            return self._parse_entry(call, payload.get("result"))
+
+        return self._with_retries(call, attempt, mutating=True)
+
+    def delete(self, zone_id: str, entry_id: str) -> None:
+        """Delete an entry (Cloudflare finishes asynchronously: GET may show pending_deletion).
+
+        NotFoundError if the entry does not exist, except after an earlier attempt of this call
+        may have deleted it: then 404 is the expected outcome and the call succeeds.
+        """
+        call = _Call("delete", validate_id(zone_id, "zone_id"), validate_id(entry_id, "entry_id"))
+
+        def attempt(current: _Attempt) -> None:
+            try:
+                self._send(call, current, "DELETE", self._entry_path(call))
+            except NotFoundError:
+                if not current.maybe_applied:
+                    raise
+                _LOG.info(
+                    "delete of entry %s in zone %s had reached Cloudflare: it is gone",
+                    call.entry_id,
+                    call.zone_id,
+                )
+
+        self._with_retries(call, attempt, mutating=True)
+
+    # -- paths -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _collection_path(call: _Call) -> str:
+        return f"zones/{call.zone_id}/acm/custom_trust_store"
+
+    @staticmethod
+    def _entry_path(call: _Call) -> str:
+        return f"zones/{call.zone_id}/acm/custom_trust_store/{call.entry_id}"
+
+    # -- listing -----------------------------------------------------------------------------
+
+    def _fetch_page(self, call: _Call, page: int, current: _Attempt) -> _Page:
+        payload = self._send(
+            call,
+            current,
+            "GET",
+            self._collection_path(call),
+            params={"page": page, "per_page": PAGE_SIZE},
+        )
+        result = payload.get("result")
+        if result is None:
+            result = []
+        if not isinstance(result, list):
+            raise self._malformed(call, f"'result' of page {page} is not a list")
+        entries = tuple(self._parse_entry(call, item) for item in result)
+        info = payload.get("result_info")
+        info = info if isinstance(info, dict) else {}
+        page_size = _whole_number(info.get("per_page"))
+        return _Page(
+            entries=entries,
+            page_size=page_size if page_size else PAGE_SIZE,
+            total_count=_whole_number(info.get("total_count")),
+        )
+
+    def _collect(self, call: _Call, fetch: Callable[[int], _Page]) -> tuple[TrustStoreEntry, ...]:
+        """Follow pages until a short page or total_count, whichever comes first."""
+        found: dict[str, TrustStoreEntry] = {}
+        fetched = 0
+        for page_number in range(1, MAX_PAGES + 1):
+            page = fetch(page_number)
+            fetched += len(page.entries)
+            for entry in page.entries:
+                found.setdefault(entry.id, entry)
+            short = len(page.entries) < page.page_size
+            if short or (page.total_count is not None and fetched >= page.total_count):
+                return tuple(found.values())
+        raise self._malformed(
+            call, f"the listing did not end after {MAX_PAGES} pages of {PAGE_SIZE} entries"
+        )
+
+    def _find_stored(self, call: _Call, current: _Attempt, pem: str) -> TrustStoreEntry | None:
+        """The live entry holding ``pem``, if an earlier upload attempt stored it."""
+        wanted = certificate_identity(pem)
+        listing = _Call("upload (checking whether an earlier attempt succeeded)", call.zone_id)
+        entries = self._collect(listing, lambda page: self._fetch_page(listing, page, current))
+        for entry in entries:
+            if entry.status not in _LEAVING and certificate_identity(entry.certificate) == wanted:
+                return entry
+        return None
+
+    # -- one HTTP exchange -------------------------------------------------------------------
+
+    def _with_retries(
+        self, call: _Call, attempt: Callable[[_Attempt], _T], *, mutating: bool
+    ) -> _T:
+        """Run ``attempt`` until it succeeds, fails for good, or the policy's budget is spent."""
+        policy = self._retry
+        started = time.monotonic()
+        maybe_applied = False
+        for number in range(1, policy.max_attempts + 1):
+            try:
+                return attempt(_Attempt(number, maybe_applied))
+            except _RetryableFailure as failure:
+                maybe_applied = maybe_applied or failure.maybe_applied
+                delay = policy.delay_before(number, failure.retry_after)
+                if not policy.allows_retry(number, time.monotonic() - started, delay):
+                    final = failure.error.with_attempts(
+                        number, outcome_unknown=mutating and maybe_applied
+                    )
+                    raise final from failure.__cause__
+                _LOG.debug(
+                    "%s in zone %s: attempt %d failed (%s); retrying in %.3fs",
+                    call.operation,
+                    call.zone_id,
+                    number,
+                    type(failure.error).__name__,
+                    delay,
+                )
+                time.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _send(
+        self,
+        call: _Call,
+        current: _Attempt,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, int] | None = None,
+        body: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One request; returns a success envelope or raises (retryable or final)."""
+        try:
+            response = self._http.request(method, path, params=params, json=body)
+        except httpx.TransportError as exc:
+            _LOG.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, current.number)
+            error = TransportError(
+                operation=call.operation,
+                zone_id=call.zone_id,
+                entry_id=call.entry_id,
+                host=self._host,
+                reason=self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": ")),
+            )
+            raise _RetryableFailure(
+                error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
+            ) from exc
+        _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
+        return self._read_envelope(call, response)
+
+    def _read_envelope(self, call: _Call, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            payload: Any = response.json()
+        except ValueError:
+            payload = None
+        envelope = payload if isinstance(payload, dict) else None
+        if 200 <= status < 300 and envelope is not None and envelope.get("success") is True:
+            return envelope
+        errors = self._errors_of(envelope)
+        detail = None
+        if envelope is None:
+            kind = response.headers.get("content-type", "no content type")
+            detail = f"the body is not a Cloudflare JSON envelope ({quote_server_text(kind)})"
+        elif 200 <= status < 300 and envelope.get("success") is not False:
+            detail = "the envelope's 'success' is not true"
+        if 200 <= status < 300 and not errors:
+            raise self._malformed(call, detail or "success is false but no errors are given")
+        error = _error_class(status, errors)(
+            operation=call.operation,
+            zone_id=call.zone_id,
+            entry_id=call.entry_id,
+            status_code=status,
+            errors=errors,
+            detail=detail,
+            hint=_hint_for(call, status, errors),
+        )
+        if status in RETRYABLE_STATUSES:
+            raise _RetryableFailure(
+                error,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                maybe_applied=status >= 500,
+            )
+        raise error
+
+    def _errors_of(self, envelope: dict[str, Any] | None) -> tuple[CloudflareMessage, ...]:
+        raw = envelope.get("errors") if envelope is not None else None
+        if not isinstance(raw, list):
+            return ()
+        errors = []
+        for item in raw:
+            if isinstance(item, dict):
+                code = item.get("code")
+                message = item.get("message")
+                errors.append(
+                    CloudflareMessage(
+                        code=code if isinstance(code, int) and not isinstance(code, bool) else 0,
+                        message=self._scrub(quote_server_text(str(message or ""))),
+                    )
+                )
+        return tuple(errors)
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    def _parse_entry(self, call: _Call, data: object) -> TrustStoreEntry:
+        if not isinstance(data, dict):
+            raise self._malformed(call, "'result' is not an entry object")
+        try:
+            return TrustStoreEntry(
+                id=validate_id(_field(data, "id"), "id"),
+                certificate=_field(data, "certificate"),
+                expires_on=parse_rfc3339(_field(data, "expires_on")),
+                issuer=_field(data, "issuer"),
+                signature=_field(data, "signature"),
+                status=EntryStatus(_field(data, "status")),
+                updated_at=parse_rfc3339(_field(data, "updated_at")),
+                uploaded_on=parse_rfc3339(_field(data, "uploaded_on")),
+            )
+        except (ValueError, InvalidInputError) as exc:
+            raise self._malformed(call, f"an entry is malformed: {exc}") from exc
+
+    def _malformed(self, call: _Call, detail: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            operation=call.operation,
+            zone_id=call.zone_id,
+            entry_id=call.entry_id,
+            status_code=200,
+            detail=self._scrub(quote_server_text(detail)),
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Remove credentials from text that came from outside (server or socket errors)."""
+        for secret in self._credentials.secrets():
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def _field(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"field {name!r} is missing or not a string")
+    return value
+
+
+def _whole_number(value: object) -> int | None:
+    """A JSON number that is a whole number >= 0 (the schema says 'number'), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or value != int(value):
+        return None
+    return int(value)
+
+
+def _error_class(status: int, errors: tuple[CloudflareMessage, ...]) -> type[ApiError]:
+    if any(error.code == ACM_NOT_ENABLED_CODE for error in errors):
+        return AcmNotEnabledError
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:
+        return NotFoundError
+    if status == 429:
+        return RateLimitedError
+    if status == 408 or status >= 500:
+        return ServerError
+    return ApiError
+
+
+def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -> str | None:
+    """Advice specific to an operation, where the error class's default is too general."""
+    if call.operation == "upload" and status == 400:
+        return (
+            "Cloudflare accepts only self-signed root CA certificates (basicConstraints"
+            " CA:TRUE) in PEM form: check the certificate, or upload its root instead of an"
+            " intermediate or leaf."
+        )
+    return None

@@ -1,0 +1,288 @@
+"""Errors raised by the Cloudflare trust store client.
+
+One tree, so callers can catch as broadly or as narrowly as they need::
+
+    TrustStoreError                 base: catch this to handle every failure below
+    ├── ConfigurationError          the client cannot be built as asked (credentials, URL, TLS)
+    ├── InvalidInputError           an argument was refused before any request was sent
+    ├── TransportError              no answer from Cloudflare, still after retries
+    └── ApiError                    Cloudflare answered with a failure, or unreadably
+        ├── AuthenticationError     HTTP 401/403: bad credentials or missing permission
+        ├── NotFoundError           HTTP 404: no such entry in that zone
+        ├── AcmNotEnabledError      code 1450: the zone lacks Advanced Certificate Manager
+        ├── RateLimitedError        HTTP 429, still after retries
+        ├── ServerError             HTTP 408/5xx, still after retries
+        └── MalformedResponseError  a success whose body breaks the documented contract
+
+Lower-level errors (httpx, JSON, date parsing) are translated at the client boundary with
+``raise X(...) from exc``. Messages name the operation, zone and entry, Cloudflare's codes and
+messages, and what to do next. No message, repr, ``args`` or pickle carries a credential: errors
+are built only from ids, status codes and (scrubbed) server text, never from a request object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+#: Longest server-provided text quoted in a message; the rest is cut, so a huge body cannot
+#: flood logs or terminals.
+MAX_QUOTED_TEXT = 300
+
+
+@dataclass(frozen=True)
+class CloudflareMessage:
+    """One entry of a Cloudflare envelope's ``errors`` list."""
+
+    code: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+def quote_server_text(text: str) -> str:
+    """Cut server-provided text to a readable length."""
+    text = " ".join(text.split())
+    if len(text) > MAX_QUOTED_TEXT:
+        return text[: MAX_QUOTED_TEXT - 1] + "…"
+    return text
+
+
+def _rebuild(cls: type[TrustStoreError], fields: dict[str, Any]) -> TrustStoreError:
+    return cls(**fields)
+
+
+class TrustStoreError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def _fields(self) -> dict[str, Any]:
+        return {"message": self.message}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors do not survive the default exception pickling.
+        return (_rebuild, (type(self), self._fields()))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigurationError(TrustStoreError):
+    """The client cannot be built as asked: missing credentials, insecure URL, bad settings."""
+
+
+class InvalidInputError(TrustStoreError):
+    """An argument was refused before any request was sent; ``parameter`` names it."""
+
+    def __init__(self, message: str, *, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+    def _fields(self) -> dict[str, Any]:
+        return {"message": self.message, "parameter": self.parameter}
+
+
+def describe_call(operation: str, zone_id: str, entry_id: str | None) -> str:
+    """'upload to zone 023e…' style subject used at the start of every request error."""
+    where = f"zone {zone_id}" if entry_id is None else f"zone {zone_id}, entry {entry_id}"
+    return f"Cloudflare trust store {operation} ({where})"
+
+
+def _attempts_text(attempts: int) -> str:
+    return "" if attempts <= 1 else f" after {attempts} attempts"
+
+
+class _RequestError(TrustStoreError):
+    """Shared fields of errors tied to one client call (TransportError and ApiError)."""
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        zone_id: str,
+        entry_id: str | None = None,
+        attempts: int = 1,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.operation = operation
+        self.zone_id = zone_id
+        self.entry_id = entry_id
+        self.attempts = attempts
+        self.outcome_unknown = outcome_unknown
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        raise NotImplementedError
+
+    def _call_fields(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "zone_id": self.zone_id,
+            "entry_id": self.entry_id,
+            "attempts": self.attempts,
+            "outcome_unknown": self.outcome_unknown,
+        }
+
+    def _outcome_note(self) -> str:
+        if not self.outcome_unknown:
+            return ""
+        if self.operation == "upload":
+            return (
+                " An earlier attempt may have reached Cloudflare: list the zone to see whether"
+                " the certificate was stored before uploading it again."
+            )
+        return " An earlier attempt may have reached Cloudflare; check the entry before retrying."
+
+    def with_attempts(self, attempts: int, *, outcome_unknown: bool) -> _RequestError:
+        """A copy recording how many attempts were made, for the error raised after retries."""
+        fields = {**self._fields(), "attempts": attempts, "outcome_unknown": outcome_unknown}
+        return _rebuild(type(self), fields)  # type: ignore[return-value]
+
+
+class TransportError(_RequestError):
+    """Cloudflare could not be reached, or the connection failed before an answer arrived."""
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        zone_id: str,
+        entry_id: str | None = None,
+        host: str,
+        reason: str,
+        attempts: int = 1,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(
+            operation=operation,
+            zone_id=zone_id,
+            entry_id=entry_id,
+            attempts=attempts,
+            outcome_unknown=outcome_unknown,
+        )
+
+    def _compose(self) -> str:
+        return (
+            f"{describe_call(self.operation, self.zone_id, self.entry_id)} failed: no answer"
+            f" from {self.host}{_attempts_text(self.attempts)} ({self.reason})."
+            f"{self._outcome_note()} Check network access, proxy settings and the base URL"
+            " (CLOUDFLARE_BASE_URL), then try again."
+        )
+
+    def _fields(self) -> dict[str, Any]:
+        return {**self._call_fields(), "host": self.host, "reason": self.reason}
+
+
+class ApiError(_RequestError):
+    """Cloudflare answered with a failure; keeps the HTTP status and Cloudflare's error list."""
+
+    default_hint: ClassVar[str] = "See Cloudflare's error message above."
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        zone_id: str,
+        entry_id: str | None = None,
+        status_code: int,
+        errors: tuple[CloudflareMessage, ...] = (),
+        detail: str | None = None,
+        hint: str | None = None,
+        attempts: int = 1,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.status_code = status_code
+        self.errors = tuple(errors)
+        self.detail = detail
+        self.hint = hint or self.default_hint
+        super().__init__(
+            operation=operation,
+            zone_id=zone_id,
+            entry_id=entry_id,
+            attempts=attempts,
+            outcome_unknown=outcome_unknown,
+        )
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """Cloudflare's error codes, in the order given."""
+        return tuple(error.code for error in self.errors)
+
+    def _compose(self) -> str:
+        said = "; ".join(str(error) for error in self.errors) or "no error details"
+        if self.detail:
+            said = f"{said}; {self.detail}"
+        return (
+            f"{describe_call(self.operation, self.zone_id, self.entry_id)} failed with HTTP"
+            f" {self.status_code}{_attempts_text(self.attempts)}: {said}."
+            f"{self._outcome_note()} {self.hint}"
+        )
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            **self._call_fields(),
+            "status_code": self.status_code,
+            "errors": self.errors,
+            "detail": self.detail,
+            "hint": self.hint,
+        }
+
+
+class AuthenticationError(ApiError):
+    """HTTP 401/403: the credentials are wrong or lack permission on the zone."""
+
+    default_hint = (
+        "Check the credentials: an API token needs 'SSL and Certificates' read (and write to"
+        " change entries) on this zone; or use CLOUDFLARE_EMAIL with the global CLOUDFLARE_API_KEY."
+    )
+
+
+class NotFoundError(ApiError):
+    """HTTP 404: the entry (or zone) does not exist; it may already have been deleted."""
+
+    default_hint = (
+        "The entry does not exist in this zone: it may have been deleted already, or the"
+        " zone or entry id is wrong."
+    )
+
+
+class AcmNotEnabledError(ApiError):
+    """Cloudflare code 1450: the zone has no Advanced Certificate Manager subscription."""
+
+    default_hint = (
+        "The Custom Origin Trust Store needs Advanced Certificate Manager: enable it for"
+        " this zone in the Cloudflare dashboard (SSL/TLS > Edge Certificates), then retry."
+    )
+
+
+class RateLimitedError(ApiError):
+    """HTTP 429 that persisted through every retry the policy allowed."""
+
+    default_hint = (
+        "Cloudflare allows 1200 requests per 5 minutes per user: wait a few minutes, reduce"
+        " parallelism (pulumi up --parallel), or raise the client's retry budget."
+    )
+
+
+class ServerError(ApiError):
+    """HTTP 408/5xx that persisted through every retry the policy allowed."""
+
+    default_hint = (
+        "Cloudflare could not serve the request: try again later, and check"
+        " the Cloudflare status page if it persists."
+    )
+
+
+class MalformedResponseError(ApiError):
+    """A success answer whose body breaks the documented contract (or is not JSON)."""
+
+    default_hint = (
+        "The answer does not match Cloudflare's documented API: check that the base URL"
+        " (CLOUDFLARE_BASE_URL) points at the Cloudflare API, not at a proxy or web page."
+    )
