@@ -1,0 +1,426 @@
+"""The policies by name: metadata, config settings with defaults, and how each one evaluates.
+
+The Pulumi pack and the ``check`` CLI both read this catalogue, so a policy behaves the same in
+``pulumi preview`` and in a pre-commit hook. Nothing here imports Pulumi.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from . import resource_rules, zone_rules
+from .certificates import CertificateFacts, facts_from_text
+from .errors import CertificateInputError, PolicyConfigError
+from .outcomes import PASSED, Entry, Evaluation, Violation
+from .wording import Place
+
+#: The two resource types that are trust-store entries; every other type is ignored.
+DYNAMIC_TYPE = "pulumi-python:dynamic/cloudflare:CustomOriginTrustStore"
+OFFICIAL_TYPE = "cloudflare:index/customOriginTrustStore:CustomOriginTrustStore"
+TRUST_STORE_TYPES = frozenset({DYNAMIC_TYPE, OFFICIAL_TYPE})
+
+DEFAULT_MIN_DAYS_REMAINING = 30
+DEFAULT_WARN_DAYS_REMAINING = 90
+DEFAULT_MAX_LIFETIME_USED_PERCENT = 67
+DEFAULT_CLOCK_SKEW_SECONDS = 300
+DEFAULT_MIN_RSA_BITS = 2048
+DEFAULT_ALLOW_EDDSA = False
+DEFAULT_MIN_VALID_CAS = 1
+
+SettingValue = int | float | bool
+Settings = Mapping[str, SettingValue]
+NOT_WELL_FORMED = "the certificate is not well-formed; origin-ca-well-formed reports why"
+
+
+class Level(enum.StrEnum):
+    """Enforcement levels, spelled as in Pulumi policy config files."""
+
+    ADVISORY = "advisory"
+    MANDATORY = "mandatory"
+    REMEDIATE = "remediate"
+    DISABLED = "disabled"
+
+
+class Severity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One config property of a policy, as published in its JSON schema."""
+
+    key: str
+    kind: str  # JSON schema type: "integer", "number" or "boolean"
+    default: SettingValue
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def schema(self) -> dict[str, object]:
+        schema: dict[str, object] = {
+            "type": self.kind,
+            "default": self.default,
+            "description": self.description,
+        }
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        return schema
+
+    def read(self, policy: str, raw: object) -> SettingValue:
+        """Validate ``raw``; integers arrive as floats from the engine (protobuf Struct)."""
+        if self.kind == "boolean":
+            if not isinstance(raw, bool):
+                raise PolicyConfigError(f"{policy}.{self.key} must be true or false, got {raw!r}")
+            return raw
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise PolicyConfigError(f"{policy}.{self.key} must be a number, got {raw!r}")
+        if self.kind == "integer" and raw != int(raw):
+            raise PolicyConfigError(f"{policy}.{self.key} must be a whole number, got {raw!r}")
+        value: SettingValue = int(raw) if self.kind == "integer" else float(raw)
+        if self.minimum is not None and value < self.minimum:
+            raise PolicyConfigError(f"{policy}.{self.key} must be ≥ {self.minimum:g}, got {raw!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise PolicyConfigError(f"{policy}.{self.key} must be ≤ {self.maximum:g}, got {raw!r}")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    name: str
+    description: str
+    level: Level
+    severity: Severity
+    remediation: str
+    settings: tuple[Setting, ...] = ()
+
+    def read_config(self, config: Mapping[str, object]) -> dict[str, SettingValue]:
+        """Settings from a policy's config (defaults filled in); unknown keys are refused."""
+        known = {setting.key: setting for setting in self.settings}
+        unknown = sorted(set(config) - set(known) - {"enforcementLevel"})
+        if unknown:
+            raise PolicyConfigError(f"{self.name} has no setting {', '.join(unknown)}")
+        return {
+            key: setting.read(self.name, config[key]) if key in config else setting.default
+            for key, setting in known.items()
+        }
+
+
+ResourceEvaluator = Callable[[Entry, dt.datetime, Settings], Evaluation]
+StackEvaluator = Callable[[Sequence[Entry], Sequence[Place], dt.datetime, Settings], Evaluation]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePolicy:
+    spec: PolicySpec
+    evaluate: ResourceEvaluator
+
+
+@dataclass(frozen=True, slots=True)
+class StackPolicy:
+    spec: PolicySpec
+    evaluate: StackEvaluator
+
+
+def _verdict(message: str | None, place: Place) -> Evaluation:
+    return PASSED if message is None else Evaluation((Violation(message, place.urn),))
+
+
+def _on_facts(
+    check: Callable[[CertificateFacts, Place, dt.datetime, Settings], str | None],
+) -> ResourceEvaluator:
+    """Run ``check`` on parsed facts; an unparseable input is another policy's business."""
+
+    def evaluate(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
+        if entry.facts is None:
+            return Evaluation(not_applicable=NOT_WELL_FORMED)
+        return _verdict(check(entry.facts, entry.place, now, settings), entry.place)
+
+    return evaluate
+
+
+def _well_formed(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
+    return _verdict(resource_rules.well_formed(entry.problem, entry.place), entry.place)
+
+
+def _int(settings: Settings, key: str) -> int:
+    return int(settings[key])
+
+
+_MIN_DAYS = Setting(
+    "minDaysRemaining",
+    "integer",
+    DEFAULT_MIN_DAYS_REMAINING,
+    "Fewest days a CA must still be valid for.",
+    minimum=0,
+)
+_WARN_DAYS = Setting(
+    "warnDaysRemaining",
+    "integer",
+    DEFAULT_WARN_DAYS_REMAINING,
+    "Days before expiry from which a CA needs a successor.",
+    minimum=0,
+)
+
+WELL_FORMED = PolicySpec(
+    "origin-ca-well-formed",
+    "Checks that each trust-store certificate is exactly one PEM certificate and carries no "
+    "private key.",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Provide one PEM root CA certificate per resource; split bundles; remove any private key "
+    "from the file, and rotate that key if it was ever committed or uploaded.",
+)
+NOT_EXPIRED = PolicySpec(
+    "origin-ca-not-expired",
+    "Checks that no trust-store CA has expired.",
+    Level.MANDATORY,
+    Severity.CRITICAL,
+    "Upload a currently valid root CA for the zone, move origins to it, then remove the expired "
+    "one.",
+)
+NOT_NEAR_EXPIRY = PolicySpec(
+    "origin-ca-not-near-expiry",
+    "Checks that each trust-store CA stays valid for at least minDaysRemaining days.",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Upload the successor root CA first, then retire this one; or lower minDaysRemaining.",
+    (_MIN_DAYS,),
+)
+EXPIRY_WARNING = PolicySpec(
+    "origin-ca-expiry-warning",
+    "Checks that no trust-store CA is inside its warning window or past most of its lifetime.",
+    Level.ADVISORY,
+    Severity.MEDIUM,
+    "Plan the rotation: issue the successor root CA and add it to the zone before the mandatory "
+    "window starts.",
+    (
+        _WARN_DAYS,
+        Setting(
+            "maxLifetimeUsedPercent",
+            "number",
+            DEFAULT_MAX_LIFETIME_USED_PERCENT,
+            "Share of a CA's lifetime after which to warn (cert-manager renews at 2/3).",
+            minimum=0,
+            maximum=100,
+        ),
+    ),
+)
+NOT_YET_VALID = PolicySpec(
+    "origin-ca-not-yet-valid",
+    "Checks that each trust-store CA is already valid (allowing clockSkewSeconds of clock skew).",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Deploy the CA once its notBefore date has passed, or reissue it with a correct notBefore.",
+    (
+        Setting(
+            "clockSkewSeconds",
+            "integer",
+            DEFAULT_CLOCK_SKEW_SECONDS,
+            "How far notBefore may lie in the future (cfssl backdates 5 minutes).",
+            minimum=0,
+        ),
+    ),
+)
+IS_ROOT = PolicySpec(
+    "origin-ca-is-root",
+    "Checks that each trust-store certificate is a self-signed root CA (basicConstraints "
+    "CA=TRUE, keyCertSign, issuer equal to subject, signature verifying with its own key).",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Upload the root CA at the top of the chain, not an intermediate or leaf certificate.",
+)
+STRONG_CRYPTO = PolicySpec(
+    "origin-ca-strong-crypto",
+    "Checks that each trust-store CA uses strong cryptography: RSA of at least minRsaBits bits "
+    "or ECDSA on P-256/P-384/P-521, not signed with MD5 or SHA-1.",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Reissue the root CA with RSA 2048+ or ECDSA P-256/P-384 and a SHA-256 (or stronger) "
+    "signature, add it to the zone, then retire the weak one.",
+    (
+        Setting(
+            "minRsaBits",
+            "integer",
+            DEFAULT_MIN_RSA_BITS,
+            "Smallest RSA modulus accepted.",
+            minimum=1024,
+        ),
+        Setting(
+            "allowEdDSA",
+            "boolean",
+            DEFAULT_ALLOW_EDDSA,
+            "Accept Ed25519/Ed448 CAs; Cloudflare does not document support for them.",
+        ),
+    ),
+)
+ZONE_COVERAGE = PolicySpec(
+    "origin-ca-zone-coverage",
+    "Checks that after the deployment every zone with trust-store entries keeps at least "
+    "minValidCAs CAs valid for minDaysRemaining days or more.",
+    Level.MANDATORY,
+    Severity.CRITICAL,
+    "Add a successor root CA to the zone in the same deployment (or before) the old one runs "
+    "out; or lower minDaysRemaining.",
+    (
+        Setting(
+            "minValidCAs",
+            "integer",
+            DEFAULT_MIN_VALID_CAS,
+            "Fewest distinct valid CAs each zone must keep.",
+            minimum=1,
+        ),
+        _MIN_DAYS,
+    ),
+)
+ROTATION_READY = PolicySpec(
+    "origin-ca-rotation-ready",
+    "Checks that every CA inside its warning window has a successor in the same zone that stays "
+    "valid beyond it.",
+    Level.ADVISORY,
+    Severity.MEDIUM,
+    "Upload the successor root CA to the zone now, so origins can switch before the old CA "
+    "expires.",
+    (_WARN_DAYS,),
+)
+NO_DUPLICATES = PolicySpec(
+    "origin-ca-no-duplicates",
+    "Checks that the same certificate (by SHA-256 fingerprint) appears at most once per zone.",
+    Level.ADVISORY,
+    Severity.LOW,
+    "Keep one resource per certificate and zone; remove the duplicate.",
+)
+
+
+def _known(entries: Sequence[Entry]) -> list[zone_rules.KnownEntry]:
+    return [zone_rules.KnownEntry(e.place, e.facts) for e in entries if e.facts is not None]
+
+
+def _pending_note(pending: Sequence[Place]) -> str:
+    names = ", ".join(sorted(f"'{place.resource}'" for place in pending))
+    count = len(pending)
+    return f"skipped {count} entries whose certificate or zone is not known until apply: {names}"
+
+
+def _zone_evaluation(report: zone_rules.ZoneReport, pending: Sequence[Place]) -> Evaluation:
+    notes = [_pending_note(pending)] if pending else []
+    if report.undecided_zones:
+        zones = ", ".join(report.undecided_zones)
+        notes.append(f"no verdict for zone(s) {zones} until those entries are known")
+    return Evaluation(report.violations, notes=tuple(notes))
+
+
+def _stack(
+    run: Callable[
+        [list[zone_rules.KnownEntry], Sequence[Place], dt.datetime, Settings],
+        zone_rules.ZoneReport,
+    ],
+) -> StackEvaluator:
+    def evaluate(
+        entries: Sequence[Entry], pending: Sequence[Place], now: dt.datetime, settings: Settings
+    ) -> Evaluation:
+        known = _known(entries)
+        if known:
+            return _zone_evaluation(run(known, pending, now, settings), pending)
+        if pending:
+            return Evaluation(
+                not_applicable=f"no trust-store entry is known yet; {_pending_note(pending)}"
+            )
+        return Evaluation(
+            not_applicable="no well-formed custom origin trust store entries in this stack"
+        )
+
+    return evaluate
+
+
+def entry_for(certificate: object, place: Place) -> Entry:
+    """Parse once; a refused input becomes the entry's ``problem`` instead of an exception."""
+    try:
+        return Entry(place, facts=facts_from_text(certificate))
+    except CertificateInputError as problem:
+        return Entry(place, problem=problem)
+
+
+RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
+    ResourcePolicy(WELL_FORMED, _well_formed),
+    ResourcePolicy(
+        NOT_EXPIRED, _on_facts(lambda f, p, now, s: resource_rules.not_expired(f, p, now=now))
+    ),
+    ResourcePolicy(
+        NOT_NEAR_EXPIRY,
+        _on_facts(
+            lambda f, p, now, s: resource_rules.not_near_expiry(
+                f, p, now=now, min_days_remaining=_int(s, "minDaysRemaining")
+            )
+        ),
+    ),
+    ResourcePolicy(
+        EXPIRY_WARNING,
+        _on_facts(
+            lambda f, p, now, s: resource_rules.expiry_warning(
+                f,
+                p,
+                now=now,
+                warn_days_remaining=_int(s, "warnDaysRemaining"),
+                max_lifetime_used_percent=float(s["maxLifetimeUsedPercent"]),
+            )
+        ),
+    ),
+    ResourcePolicy(
+        NOT_YET_VALID,
+        _on_facts(
+            lambda f, p, now, s: resource_rules.not_yet_valid(
+                f, p, now=now, clock_skew_seconds=_int(s, "clockSkewSeconds")
+            )
+        ),
+    ),
+    ResourcePolicy(IS_ROOT, _on_facts(lambda f, p, now, s: resource_rules.is_root(f, p))),
+    ResourcePolicy(
+        STRONG_CRYPTO,
+        _on_facts(
+            lambda f, p, now, s: resource_rules.strong_crypto(
+                f, p, min_rsa_bits=_int(s, "minRsaBits"), allow_eddsa=bool(s["allowEdDSA"])
+            )
+        ),
+    ),
+)
+
+STACK_POLICIES: tuple[StackPolicy, ...] = (
+    StackPolicy(
+        ZONE_COVERAGE,
+        _stack(
+            lambda known, pending, now, s: zone_rules.zone_coverage(
+                known,
+                now=now,
+                min_valid_cas=_int(s, "minValidCAs"),
+                min_days_remaining=_int(s, "minDaysRemaining"),
+                pending=pending,
+            )
+        ),
+    ),
+    StackPolicy(
+        ROTATION_READY,
+        _stack(
+            lambda known, pending, now, s: zone_rules.rotation_ready(
+                known, now=now, warn_days_remaining=_int(s, "warnDaysRemaining"), pending=pending
+            )
+        ),
+    ),
+    StackPolicy(
+        NO_DUPLICATES,
+        _stack(lambda known, pending, now, s: zone_rules.no_duplicates(known)),
+    ),
+)
+
+ALL_SPECS: tuple[PolicySpec, ...] = (
+    *(policy.spec for policy in RESOURCE_POLICIES),
+    *(policy.spec for policy in STACK_POLICIES),
+)
+SPECS_BY_NAME: Mapping[str, PolicySpec] = {spec.name: spec for spec in ALL_SPECS}

@@ -1,0 +1,253 @@
+"""Parse a certificate input once and derive every fact the rules need from it.
+
+Pure functions: no clock, no I/O. Time-dependent judgements live in the rule modules, which take
+``now`` as an argument.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TypeVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.x509.oid import NameOID
+
+from .errors import (
+    CertificateBundleError,
+    EmptyCertificateError,
+    NotTextError,
+    PrivateKeyMaterialError,
+    UnparseableCertificateError,
+)
+
+#: Hex characters kept at each end of a shortened fingerprint ("3f2a…9c1b").
+SHORT_FINGERPRINT_CHARS = 4
+
+CERTIFICATE_LABEL = "CERTIFICATE"
+PRIVATE_KEY_MESSAGE = "private key material found — remove it; never upload or commit private keys"
+
+# Any "-----BEGIN ... PRIVATE KEY-----": PKCS#8, encrypted PKCS#8, PKCS#1 RSA, SEC1 EC, DSA,
+# OpenSSH. Searched in the raw text before any parsing so a key is refused even in a broken file.
+_PRIVATE_KEY_RE = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_BEGIN_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
+_BEGIN_CERTIFICATE = f"-----BEGIN {CERTIFICATE_LABEL}-----"
+_END_CERTIFICATE = f"-----END {CERTIFICATE_LABEL}-----"
+_Extension = TypeVar("_Extension", bound=x509.ExtensionType)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFacts:
+    """What the trust-store rules need to know about one certificate, computed once."""
+
+    subject: str
+    display_name: str
+    issuer: str
+    issuer_display_name: str
+    sha256_fingerprint: str
+    serial: int
+    not_before: dt.datetime
+    not_after: dt.datetime
+    has_basic_constraints: bool
+    is_ca: bool
+    basic_constraints_critical: bool
+    has_key_usage: bool
+    key_cert_sign: bool
+    is_self_issued: bool
+    self_signature_verifies: bool
+    key_type: str
+    key_bits: int
+    ec_curve: str | None
+    signature_hash: str | None
+    normalized_pem: str
+
+    @property
+    def lifetime(self) -> dt.timedelta:
+        return self.not_after - self.not_before
+
+    @property
+    def short_fingerprint(self) -> str:
+        return shorten(self.sha256_fingerprint, SHORT_FINGERPRINT_CHARS)
+
+
+def shorten(text: str, keep: int = SHORT_FINGERPRINT_CHARS) -> str:
+    """Keep ``keep`` characters at each end: enough to recognise, short enough to read."""
+    if len(text) <= 2 * keep + 1:
+        return text
+    return f"{text[:keep]}…{text[-keep:]}"
+
+
+def parse_certificate_input(text: object) -> x509.Certificate:
+    """Parse the one PEM certificate in ``text``; raise a ``CertificateInputError`` otherwise."""
+    if not isinstance(text, str):
+        raise NotTextError(f"certificate must be PEM text, got {type(text).__name__}")
+    if not text.strip():
+        raise EmptyCertificateError("certificate is empty")
+    if _PRIVATE_KEY_RE.search(text):
+        raise PrivateKeyMaterialError(PRIVATE_KEY_MESSAGE)
+    labels = _PEM_BEGIN_RE.findall(text)
+    others = sorted({label for label in labels if label != CERTIFICATE_LABEL})
+    if others:
+        raise UnparseableCertificateError(
+            f"unexpected PEM block {', '.join(others)}; expected exactly one CERTIFICATE block"
+        )
+    if not labels:
+        raise UnparseableCertificateError(
+            "no PEM certificate block found (expected -----BEGIN CERTIFICATE-----)"
+        )
+    if len(labels) > 1:
+        raise CertificateBundleError(
+            f"found {len(labels)} certificates; each entry takes exactly one root CA "
+            "certificate — split the bundle into one resource per CA"
+        )
+    body_start = text.index(_BEGIN_CERTIFICATE) + len(_BEGIN_CERTIFICATE)
+    body_end = text.find(_END_CERTIFICATE, body_start)
+    if body_end < 0:
+        raise UnparseableCertificateError("certificate block has no -----END CERTIFICATE----- line")
+    body = "".join(text[body_start:body_end].split())
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise UnparseableCertificateError("certificate block is not valid base64") from exc
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise UnparseableCertificateError(
+            "certificate block is not a valid DER X.509 certificate"
+        ) from exc
+
+
+def canonical_pem(certificate: x509.Certificate) -> str:
+    """The PEM Cloudflare stores and returns: 64-column base64, one trailing newline."""
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def normalize_pem(text: str) -> str:
+    """Canonical PEM of the single certificate in ``text`` (whitespace and CRLF do not matter)."""
+    return canonical_pem(parse_certificate_input(text))
+
+
+def certificate_facts(certificate: x509.Certificate) -> CertificateFacts:
+    """Every fact the rules use, derived from one parsed certificate.
+
+    Each accessor of the certificate builds fresh Python objects, so each is read once here:
+    this function is the hot path when a whole trust store is checked.
+    """
+    public_key = certificate.public_key()
+    key_type, key_bits, ec_curve = _describe_key(public_key)
+    extensions = certificate.extensions
+    basic = _extension(extensions, x509.BasicConstraints)
+    key_usage = _extension(extensions, x509.KeyUsage)
+    subject, issuer = certificate.subject, certificate.issuer
+    self_issued = issuer == subject
+    subject_text, subject_display = subject.rfc4514_string(), _display_name(subject)
+    return CertificateFacts(
+        subject=subject_text,
+        display_name=subject_display,
+        issuer=subject_text if self_issued else issuer.rfc4514_string(),
+        issuer_display_name=subject_display if self_issued else _display_name(issuer),
+        sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
+        serial=certificate.serial_number,
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        has_basic_constraints=basic is not None,
+        is_ca=basic is not None and basic.value.ca,
+        basic_constraints_critical=basic is not None and basic.critical,
+        has_key_usage=key_usage is not None,
+        key_cert_sign=key_usage is not None and key_usage.value.key_cert_sign,
+        is_self_issued=self_issued,
+        self_signature_verifies=self_issued and _signed_by_own_key(certificate, public_key),
+        key_type=key_type,
+        key_bits=key_bits,
+        ec_curve=ec_curve,
+        signature_hash=_signature_hash_name(certificate),
+        normalized_pem=canonical_pem(certificate),
+    )
+
+
+def facts_from_text(text: object) -> CertificateFacts:
+    """Parse ``text`` and derive its facts; raises ``CertificateInputError`` like the parser."""
+    return certificate_facts(parse_certificate_input(text))
+
+
+def _extension(
+    extensions: x509.Extensions, kind: type[_Extension]
+) -> x509.Extension[_Extension] | None:
+    try:
+        return extensions.get_extension_for_class(kind)
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _display_name(name: x509.Name) -> str:
+    common_names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if common_names:
+        value = common_names[0].value
+        return value if isinstance(value, str) else value.decode("utf-8", "replace")
+    return name.rfc4514_string() or "(empty name)"
+
+
+def _describe_key(public_key: object) -> tuple[str, int, str | None]:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA", public_key.key_size, None
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC", public_key.curve.key_size, public_key.curve.name
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256, None
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "Ed448", 456, None
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return "DSA", public_key.key_size, None
+    return type(public_key).__name__, 0, None
+
+
+def _signature_hash_name(certificate: x509.Certificate) -> str | None:
+    try:
+        algorithm = certificate.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return f"unsupported ({certificate.signature_algorithm_oid.dotted_string})"
+    return algorithm.name if algorithm is not None else None
+
+
+def _signed_by_own_key(certificate: x509.Certificate, public_key: object) -> bool:
+    """Whether the signature verifies with the certificate's own key.
+
+    ``verify_directly_issued_by`` is the fast path (all in Rust); it refuses some legacy
+    algorithms, so those are verified by hand with the parameters the certificate names.
+    """
+    try:
+        certificate.verify_directly_issued_by(certificate)
+        return True
+    except InvalidSignature:
+        return False
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return _verify_by_hand(certificate, public_key)
+
+
+def _verify_by_hand(certificate: x509.Certificate, public_key: object) -> bool:
+    signature, data = certificate.signature, certificate.tbs_certificate_bytes
+    try:
+        algorithm = certificate.signature_hash_algorithm
+        if isinstance(public_key, rsa.RSAPublicKey) and algorithm is not None:
+            # Legacy RSA algorithms (MD5) report no parameters: they are PKCS#1 v1.5.
+            pad = certificate.signature_algorithm_parameters or padding.PKCS1v15()
+            if not isinstance(pad, padding.PKCS1v15 | padding.PSS):
+                return False
+            public_key.verify(signature, data, pad, algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey) and algorithm is not None:
+            public_key.verify(signature, data, ec.ECDSA(algorithm))
+        elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(signature, data)
+        elif isinstance(public_key, dsa.DSAPublicKey) and algorithm is not None:
+            public_key.verify(signature, data, algorithm)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True

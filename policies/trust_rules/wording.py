@@ -1,0 +1,45 @@
+"""How the rules name things in messages, so every message reads the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .certificates import CertificateFacts, shorten
+
+#: Characters kept at each end of a zone id in messages ("023e…c353").
+SHORT_ZONE_CHARS = 4
+UNKNOWN_ZONE = "(zone not known yet)"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a certificate is declared: the resource (or file) and its zone."""
+
+    resource: str
+    zone_id: str | None = None
+    urn: str | None = None
+
+
+def ca(facts: CertificateFacts) -> str:
+    """``CA 'Example Root' (SHA-256 3f2a…9c1b)``: recognisable without the full subject."""
+    return f"CA '{facts.display_name}' (SHA-256 {facts.short_fingerprint})"
+
+
+def zone(zone_id: str | None) -> str:
+    return f"zone {shorten(zone_id, SHORT_ZONE_CHARS)}" if zone_id else UNKNOWN_ZONE
+
+
+def where(place: Place) -> str:
+    """``resource 'ca-2026' in zone 023e…c353``."""
+    return f"resource '{place.resource}' in {zone(place.zone_id)}"
+
+
+def date(moment: dt.datetime) -> str:
+    return moment.date().isoformat()
+
+
+def days(delta: dt.timedelta) -> str:
+    """Whole days, rounded towards zero, with the unit: ``11 days``, ``1 day``."""
+    count = int(delta / dt.timedelta(days=1))
+    return f"{count} day" if abs(count) == 1 else f"{count} days"

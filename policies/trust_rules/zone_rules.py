@@ -1,0 +1,158 @@
+"""Checks across a whole trust store: what each zone keeps after the deployment.
+
+Entries whose certificate or zone is not known yet (preview) are passed in as ``pending``. They can
+only add CAs to a zone, so a zone that would fail without them is left undecided rather than
+reported: a false mandatory failure during preview would block a correct rotation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .certificates import CertificateFacts
+from .outcomes import Violation
+from .wording import Place, ca, date, days, zone
+
+#: Allowance for clocks that run behind when deciding whether a CA is already valid.
+DEFAULT_CLOCK_SKEW = dt.timedelta(seconds=300)
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownEntry:
+    """A deployed (or to-be-deployed) entry whose certificate and zone are known."""
+
+    place: Place
+    facts: CertificateFacts
+
+    @property
+    def zone_id(self) -> str:
+        return self.place.zone_id or ""
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneReport:
+    violations: tuple[Violation, ...]
+    undecided_zones: tuple[str, ...] = ()
+
+
+def _by_zone(entries: Sequence[KnownEntry]) -> dict[str, list[KnownEntry]]:
+    zones: dict[str, list[KnownEntry]] = defaultdict(list)
+    for entry in entries:
+        zones[entry.zone_id].append(entry)
+    return zones
+
+
+def _undecidable(zone_id: str, pending: Sequence[Place]) -> bool:
+    return any(place.zone_id is None or place.zone_id == zone_id for place in pending)
+
+
+def _valid_for(facts: CertificateFacts, now: dt.datetime, needed: dt.timedelta) -> bool:
+    return facts.not_before <= now + DEFAULT_CLOCK_SKEW and facts.not_after - now >= needed
+
+
+def _listing(entries: Sequence[KnownEntry], now: dt.datetime) -> str:
+    parts = []
+    for entry in sorted(entries, key=lambda e: e.facts.not_after):
+        remaining = entry.facts.not_after - now
+        when = (
+            f"expired {date(entry.facts.not_after)}"
+            if remaining < dt.timedelta(0)
+            else f"expires {date(entry.facts.not_after)}, {days(remaining)} from now"
+        )
+        parts.append(f"{ca(entry.facts)} (resource '{entry.place.resource}') {when}")
+    return "; ".join(parts)
+
+
+def zone_coverage(
+    entries: Sequence[KnownEntry],
+    *,
+    now: dt.datetime,
+    min_valid_cas: int,
+    min_days_remaining: int,
+    pending: Sequence[Place] = (),
+) -> ZoneReport:
+    """Every zone with entries keeps ``min_valid_cas`` distinct CAs valid long enough."""
+    needed = min_days_remaining * _ONE_DAY
+    violations, undecided = [], []
+    for zone_id, members in sorted(_by_zone(entries).items()):
+        good = {e.facts.sha256_fingerprint for e in members if _valid_for(e.facts, now, needed)}
+        if len(good) >= min_valid_cas:
+            continue
+        if _undecidable(zone_id, pending):
+            undecided.append(zone_id)
+            continue
+        violations.append(
+            Violation(
+                f"After this deployment {zone(zone_id)} keeps {len(good)} CA(s) valid for at least "
+                f"{min_days_remaining} days (minDaysRemaining); policy requires {min_valid_cas} "
+                f"(minValidCAs). Its CAs: {_listing(members, now)}. Upload a successor root CA "
+                "to this zone before the last one runs out, or lower minDaysRemaining."
+            )
+        )
+    return ZoneReport(tuple(violations), tuple(undecided))
+
+
+def rotation_ready(
+    entries: Sequence[KnownEntry],
+    *,
+    now: dt.datetime,
+    warn_days_remaining: int,
+    pending: Sequence[Place] = (),
+) -> ZoneReport:
+    """Every CA inside its warning window has a successor in the zone that outlives it.
+
+    A successor is a different certificate that is already valid and expires later.
+    """
+    window = warn_days_remaining * _ONE_DAY
+    violations, undecided = [], []
+    for zone_id, members in sorted(_by_zone(entries).items()):
+        for entry in members:
+            facts = entry.facts
+            if facts.not_after - now >= window:
+                continue
+            has_successor = any(
+                other.facts.sha256_fingerprint != facts.sha256_fingerprint
+                and other.facts.not_after > facts.not_after
+                and other.facts.not_before <= now + DEFAULT_CLOCK_SKEW
+                for other in members
+            )
+            if has_successor:
+                continue
+            if _undecidable(zone_id, pending):
+                undecided.append(zone_id)
+                continue
+            violations.append(
+                Violation(
+                    f"{ca(facts)} (resource '{entry.place.resource}') in {zone(zone_id)} "
+                    f"expires {date(facts.not_after)}, {days(facts.not_after - now)} from now, "
+                    f"inside the {warn_days_remaining}-day warning window (warnDaysRemaining), "
+                    "and no other CA in the zone is valid beyond it. Upload its successor root "
+                    "CA to this zone now, so origins can switch before it expires.",
+                    entry.place.urn,
+                )
+            )
+    return ZoneReport(tuple(violations), tuple(sorted(set(undecided))))
+
+
+def no_duplicates(entries: Sequence[KnownEntry]) -> ZoneReport:
+    """The same certificate (by SHA-256 fingerprint) at most once per zone."""
+    first_seen: dict[tuple[str, str], KnownEntry] = {}
+    violations = []
+    for entry in entries:
+        key = (entry.zone_id, entry.facts.sha256_fingerprint)
+        original = first_seen.setdefault(key, entry)
+        if original is entry:
+            continue
+        violations.append(
+            Violation(
+                f"{ca(entry.facts)} is declared twice in {zone(entry.zone_id)}: resources "
+                f"'{original.place.resource}' and '{entry.place.resource}'. "
+                "Keep one of them and remove the other.",
+                entry.place.urn,
+            )
+        )
+    return ZoneReport(tuple(violations))
