@@ -1,0 +1,98 @@
+"""``python -m emulator``: serve the emulated Cloudflare API until SIGINT/SIGTERM.
+
+The FIRST line of stdout is the API base URL (``http://127.0.0.1:PORT/client/v4``), flushed
+as soon as the socket is listening, so a parent process can read it and start at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from emulator.app import Emulator
+from emulator.clock import Clock, FrozenClock, TickingClock, parse_rfc3339, system_clock
+from emulator.config import DEFAULT_TOKEN, EmulatorConfig, parse_rate_limit
+from emulator.server import DEFAULT_HOST, EmulatorServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="Local emulator of Cloudflare's Custom Origin Trust Store API.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0: pick a free one)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default loopback)")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="accepted API token")
+    parser.add_argument("--email", default=None, help="accepted X-Auth-Email (with --api-key)")
+    parser.add_argument("--api-key", default=None, help="accepted X-Auth-Key (with --email)")
+    parser.add_argument("--db", default=None, metavar="FILE", help="persist state in SQLite FILE")
+    parser.add_argument("--activation-delay", type=float, default=0.0, metavar="S")
+    parser.add_argument("--deletion-delay", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--rate-limit", default=None, metavar="N/WINDOW", help="e.g. 1200/300 (default off)"
+    )
+    parser.add_argument(
+        "--start-time",
+        default=None,
+        metavar="RFC3339",
+        help="the emulator clock starts at this instant (default: the system clock)",
+    )
+    parser.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="the clock stands still (moves only via POST /__emulator/clock)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        rate_limit = parse_rate_limit(args.rate_limit) if args.rate_limit else None
+        start = parse_rfc3339(args.start_time) if args.start_time else None
+        config = EmulatorConfig(
+            token=args.token,
+            email=args.email,
+            api_key=args.api_key,
+            activation_delay=args.activation_delay,
+            deletion_delay=args.deletion_delay,
+            rate_limit=rate_limit,
+            db_path=args.db,
+        )
+    except ValueError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    clock: Clock
+    if args.frozen_clock:
+        clock = FrozenClock(start or system_clock())
+    elif start is not None:
+        clock = TickingClock(start)
+    else:
+        clock = system_clock
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server = EmulatorServer(
+        host=args.host, port=args.port, emulator=Emulator(config, clock=clock), verbose=args.verbose
+    )
+    server.start()
+    print(server.base_url, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        server.emulator.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""Cloudflare API errors as the emulator returns them: code, wording and HTTP status.
+
+Every failure body has Cloudflare's shape::
+
+    {"success": false, "errors": [{"code": 7003, "message": "..."}], "messages": [], "result": null}
+
+Where each code comes from
+--------------------------
+OBSERVED in the real API (public reports of real responses; wording as seen):
+
+==========  ======  =================================================================
+code        status  meaning
+==========  ======  =================================================================
+1450        400     Advanced Certificate Manager is not enabled on the zone (every
+                    custom-trust-store call). The *code* is observed; the wording is
+                    OURS (the real text was not found).
+7003 + 7000 400     invalid identifier in the path: ``Could not route to /zones/...,
+                    perhaps your object identifier is invalid?`` followed by
+                    ``No route for that URI``.
+7000        400     unknown route under ``/client/v4``: ``No route for that URI``.
+971         429     rate limited: ``Please wait and consider throttling your request
+                    speed`` (with a ``Retry-After`` header).
+6003/6111   400     ``Invalid request headers`` with an ``error_chain`` entry 6111
+                    ``Invalid format for Authorization header`` (not ``Bearer <token>``).
+9109        403     ``Invalid access token`` (well-formed bearer token that is not valid).
+9103        403     ``Unknown X-Auth-Key or X-Auth-Email`` (legacy key pair is wrong).
+10000       401     ``Authentication error`` — the code and wording are observed for auth
+                    failures; answering 401 when NO credentials were sent is OUR choice.
+10000       405     ``<METHOD> method not allowed for the api_token authentication
+                    scheme`` — wording seen in public reports; status 405 is OUR choice.
+==========  ======  =================================================================
+
+OUR CHOICE (the real codes are unknown; the emulator documents and keeps these stable so
+clients and tests can rely on them). They sit in 1411..1420, beside the observed ACM code 1450:
+
+==========  ======  =================================================================
+1411        400     request body is not a JSON object
+1412        400     ``certificate`` missing or not a string
+1413        400     certificate is not a parseable PEM X.509 certificate
+1414        400     more than one certificate in one upload
+1415        400     not a root CA (not a CA, or not self-signed)
+1416        400     private key material in the request (the key is never echoed)
+1417        400     the certificate has already expired (per the emulator clock)
+1418        400     duplicate: the same certificate (SHA-256 of the DER) is already in
+                    the zone's trust store and not being deleted
+1419        404     no such trust store entry in the zone
+1420        400     invalid ``page``/``per_page``/``limit``/``offset`` query parameter
+1000+status  any    injected ``error`` fault (``POST /__emulator/faults``), e.g. 1503
+==========  ======  =================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Observed codes.
+ACM_DISABLED = 1450
+NO_ROUTE = 7000
+INVALID_ROUTE = 7003
+RATE_LIMITED = 971
+INVALID_HEADERS = 6003
+INVALID_AUTHORIZATION_FORMAT = 6111
+INVALID_ACCESS_TOKEN = 9109
+UNKNOWN_KEY_OR_EMAIL = 9103
+AUTHENTICATION_ERROR = 10000
+
+# Our choices (see the module docstring).
+INVALID_BODY = 1411
+MISSING_CERTIFICATE = 1412
+UNPARSEABLE_CERTIFICATE = 1413
+MULTIPLE_CERTIFICATES = 1414
+NOT_ROOT_CA = 1415
+PRIVATE_KEY_MATERIAL = 1416
+CERTIFICATE_EXPIRED = 1417
+DUPLICATE_CERTIFICATE = 1418
+NOT_FOUND = 1419
+INVALID_QUERY = 1420
+
+
+@dataclass
+class ApiError(Exception):
+    """A failure the API answers with: HTTP status and one or more ``{code, message}``."""
+
+    status: int
+    code: int
+    message: str
+    more: list[dict[str, Any]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    error_chain: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.status} {self.code}: {self.message}")
+
+    def errors(self) -> list[dict[str, Any]]:
+        first: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.error_chain:
+            first["error_chain"] = self.error_chain
+        return [first, *self.more]
+
+    def body(self) -> dict[str, Any]:
+        return {"success": False, "errors": self.errors(), "messages": [], "result": None}
+
+
+def acm_disabled(zone_id: str) -> ApiError:
+    return ApiError(
+        400,
+        ACM_DISABLED,
+        "Advanced Certificate Manager is not enabled for this zone; "
+        "the custom origin trust store requires it.",
+    )
+
+
+def invalid_route(path: str) -> ApiError:
+    return ApiError(
+        400,
+        INVALID_ROUTE,
+        f"Could not route to {path}, perhaps your object identifier is invalid?",
+        more=[{"code": NO_ROUTE, "message": "No route for that URI"}],
+    )
+
+
+def no_route() -> ApiError:
+    return ApiError(400, NO_ROUTE, "No route for that URI")
+
+
+def method_not_allowed(method: str) -> ApiError:
+    return ApiError(
+        405,
+        AUTHENTICATION_ERROR,
+        f"{method} method not allowed for the api_token authentication scheme",
+    )
+
+
+def rate_limited(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        RATE_LIMITED,
+        "Please wait and consider throttling your request speed",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def missing_credentials() -> ApiError:
+    return ApiError(401, AUTHENTICATION_ERROR, "Authentication error")
+
+
+def invalid_authorization_format() -> ApiError:
+    return ApiError(
+        400,
+        INVALID_HEADERS,
+        "Invalid request headers",
+        error_chain=[
+            {
+                "code": INVALID_AUTHORIZATION_FORMAT,
+                "message": "Invalid format for Authorization header",
+            }
+        ],
+    )
+
+
+def invalid_token() -> ApiError:
+    return ApiError(403, INVALID_ACCESS_TOKEN, "Invalid access token")
+
+
+def unknown_key_or_email() -> ApiError:
+    return ApiError(403, UNKNOWN_KEY_OR_EMAIL, "Unknown X-Auth-Key or X-Auth-Email")
+
+
+def invalid_body(detail: str) -> ApiError:
+    return ApiError(400, INVALID_BODY, f"Invalid request body: {detail}")
+
+
+def missing_certificate() -> ApiError:
+    return ApiError(
+        400,
+        MISSING_CERTIFICATE,
+        "certificate is required: a PEM-encoded root CA certificate string",
+    )
+
+
+def unparseable_certificate(detail: str) -> ApiError:
+    return ApiError(
+        400,
+        UNPARSEABLE_CERTIFICATE,
+        f"Unable to parse the certificate: {detail}",
+    )
+
+
+def multiple_certificates(count: int) -> ApiError:
+    return ApiError(
+        400,
+        MULTIPLE_CERTIFICATES,
+        f"Only one certificate can be uploaded at a time; the request contains {count}",
+    )
+
+
+def not_root_ca(reason: str) -> ApiError:
+    return ApiError(400, NOT_ROOT_CA, f"Only root CA certificates are accepted: {reason}")
+
+
+def private_key_material() -> ApiError:
+    return ApiError(
+        400,
+        PRIVATE_KEY_MATERIAL,
+        "The request contains private key material; upload only the root CA certificate "
+        "and never send a private key",
+    )
+
+
+def certificate_expired(expires_on: str) -> ApiError:
+    return ApiError(
+        400, CERTIFICATE_EXPIRED, f"The certificate has expired: it expired on {expires_on}"
+    )
+
+
+def duplicate_certificate(existing_id: str) -> ApiError:
+    return ApiError(
+        400,
+        DUPLICATE_CERTIFICATE,
+        f"This certificate already exists in the zone's custom origin trust store "
+        f"(id {existing_id})",
+    )
+
+
+def not_found(entry_id: str) -> ApiError:
+    return ApiError(404, NOT_FOUND, f"Custom origin trust store certificate {entry_id} not found")
+
+
+def invalid_query(detail: str) -> ApiError:
+    return ApiError(400, INVALID_QUERY, f"Invalid query parameter: {detail}")
+
+
+def injected(status: int, code: int | None = None, message: str | None = None) -> ApiError:
+    return ApiError(
+        status,
+        code if code is not None else 1000 + status,
+        message or f"Injected fault: HTTP {status} (emulator fault injection)",
+    )

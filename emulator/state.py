@@ -1,0 +1,472 @@
+"""The emulator's data and rules: zones, trust store entries, statuses, pagination. No HTTP.
+
+Rules (each one a documented choice where the real API is silent):
+
+* Zones exist implicitly: any zone id is usable; Advanced Certificate Manager is ON unless
+  switched off per zone (control API). With it off every call fails with 1450.
+* Upload checks the certificate (:mod:`emulator.certificates`), refuses an already expired
+  one (1417, OUR choice) and a duplicate — same SHA-256 DER fingerprint in the same zone, not
+  being deleted — (1418, OUR choice). The stored PEM ends with exactly one newline.
+* Status is derived from timestamps and the injected clock, never from a background task:
+  ``initializing`` for the first half of ``activation_delay``, then ``pending_deployment``
+  until ``activation_delay`` has passed, then ``active``; ``expired`` once ``expires_on`` has
+  passed. With ``activation_delay == 0`` (the default) an upload is ``active`` at once.
+* Delete is asynchronous: with ``deletion_delay > 0`` the entry shows ``pending_deletion``
+  for the first half of the delay and ``deleted`` for the second half, then it is gone (404).
+  With ``deletion_delay == 0`` (the default) it is gone at once. Deleting an entry that is
+  already being deleted answers success again with its id (idempotent; OUR choice).
+* ``updated_at`` is the instant of the entry's latest status change.
+* Lists are in upload order. ``offset`` skips entries, ``limit`` caps how many remain, then
+  ``page``/``per_page`` paginate what is left; ``result_info.total_count`` counts what is left
+  after offset/limit (OUR choice). A page past the end is an empty list (the official SDK
+  stops auto-paging on an empty page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator import errors
+from emulator.certificates import parse_upload
+from emulator.clock import Clock, rfc3339
+
+PER_PAGE_DEFAULT = 20
+PER_PAGE_MIN = 5
+PER_PAGE_MAX = 50
+
+STATUSES = (
+    "initializing",
+    "pending_deployment",
+    "active",
+    "pending_deletion",
+    "deleted",
+    "expired",
+)
+
+
+@dataclass
+class Entry:
+    id: str
+    zone_id: str
+    seq: int
+    certificate: str
+    fingerprint: str
+    issuer: str
+    signature: str
+    expires_on: dt.datetime
+    uploaded_on: dt.datetime
+    pending_deployment_at: dt.datetime
+    active_at: dt.datetime
+    deletion_requested_at: dt.datetime | None = None
+    deleted_at: dt.datetime | None = None  # "deleted" status from here on
+    gone_at: dt.datetime | None = None  # purged (404) from here on
+
+    def status(self, now: dt.datetime) -> str:
+        if self.deletion_requested_at is not None:
+            if self.deleted_at is not None and now >= self.deleted_at:
+                return "deleted"
+            return "pending_deletion"
+        if now >= self.expires_on:
+            return "expired"
+        if now < self.pending_deployment_at:
+            return "initializing"
+        if now < self.active_at:
+            return "pending_deployment"
+        return "active"
+
+    def updated_at(self, now: dt.datetime) -> dt.datetime:
+        changes = [self.uploaded_on, self.pending_deployment_at, self.active_at]
+        if self.deletion_requested_at is not None:
+            changes.append(self.deletion_requested_at)
+            if self.deleted_at is not None:
+                changes.append(self.deleted_at)
+        elif now >= self.expires_on:
+            changes.append(self.expires_on)
+        return (
+            max(t for t in changes if t <= now)
+            if any(t <= now for t in changes)
+            else (self.uploaded_on)
+        )
+
+    def to_api(self, now: dt.datetime) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "certificate": self.certificate,
+            "expires_on": rfc3339(self.expires_on),
+            "issuer": self.issuer,
+            "signature": self.signature,
+            "status": self.status(now),
+            "updated_at": rfc3339(self.updated_at(now)),
+            "uploaded_on": rfc3339(self.uploaded_on),
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total_count: int
+
+    def result_info(self) -> dict[str, int]:
+        return {
+            "count": len(self.items),
+            "page": self.page,
+            "per_page": self.per_page,
+            "total_count": self.total_count,
+        }
+
+
+@dataclass
+class _Zone:
+    acm_enabled: bool = True
+
+
+@dataclass
+class Store:
+    """All zones and entries, guarded by one lock, optionally persisted to SQLite."""
+
+    clock: Clock
+    activation_delay: float = 0.0
+    deletion_delay: float = 0.0
+    db_path: str | None = None
+    _entries: dict[str, Entry] = field(default_factory=dict, init=False)
+    _zones: dict[str, _Zone] = field(default_factory=dict, init=False)
+    _seq: int = field(default=0, init=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False)
+    _db: _Database | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.activation_delay < 0 or self.deletion_delay < 0:
+            raise ValueError("delays must be >= 0")
+        if self.db_path:
+            self._db = _Database(self.db_path)
+            self._entries, self._zones, self._seq = self._db.load()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def reset(self) -> None:
+        with self._lock, self._tx() as db:
+            self._entries.clear()
+            self._zones.clear()
+            self._seq = 0
+            if db is not None:
+                db.clear()
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._db.get_meta(key) if self._db is not None else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self._tx() as db:
+            if db is not None:
+                db.set_meta(key, value)
+
+    # -- zones -------------------------------------------------------------------------------
+    def set_acm_enabled(self, zone_id: str, enabled: bool) -> None:
+        with self._lock, self._tx() as db:
+            zone = self._zones.setdefault(zone_id, _Zone())
+            zone.acm_enabled = enabled
+            if db is not None:
+                db.save_zone(zone_id, zone)
+
+    def acm_enabled(self, zone_id: str) -> bool:
+        with self._lock:
+            zone = self._zones.get(zone_id)
+            return True if zone is None else zone.acm_enabled
+
+    def require_acm(self, zone_id: str) -> None:
+        if not self.acm_enabled(zone_id):
+            raise errors.acm_disabled(zone_id)
+
+    # -- entries -----------------------------------------------------------------------------
+    def upload(self, zone_id: str, certificate: str) -> dict[str, Any]:
+        self.require_acm(zone_id)
+        parsed = parse_upload(certificate)
+        with self._lock:
+            now = self.clock()
+            self._purge(now)
+            if now >= parsed.expires_on:
+                raise errors.certificate_expired(rfc3339(parsed.expires_on))
+            for other in self._entries.values():
+                if (
+                    other.zone_id == zone_id
+                    and other.fingerprint == parsed.fingerprint_sha256
+                    and other.deletion_requested_at is None
+                ):
+                    raise errors.duplicate_certificate(other.id)
+            delay = dt.timedelta(seconds=self.activation_delay)
+            entry = Entry(
+                id=uuid.uuid4().hex,
+                zone_id=zone_id,
+                seq=self._seq + 1,
+                certificate=parsed.pem,
+                fingerprint=parsed.fingerprint_sha256,
+                issuer=parsed.issuer,
+                signature=parsed.signature,
+                expires_on=parsed.expires_on,
+                uploaded_on=now,
+                pending_deployment_at=now + delay / 2,
+                active_at=now + delay,
+            )
+            with self._tx() as db:
+                self._seq = entry.seq
+                self._entries[entry.id] = entry
+                if db is not None:
+                    db.save_entry(entry)
+            return entry.to_api(now)
+
+    def get(self, zone_id: str, entry_id: str) -> dict[str, Any]:
+        self.require_acm(zone_id)
+        with self._lock:
+            now = self.clock()
+            self._purge(now)
+            return self._find(zone_id, entry_id).to_api(now)
+
+    def delete(self, zone_id: str, entry_id: str) -> dict[str, str]:
+        self.require_acm(zone_id)
+        with self._lock:
+            now = self.clock()
+            self._purge(now)
+            entry = self._find(zone_id, entry_id)
+            if entry.deletion_requested_at is not None:
+                return {"id": entry.id}
+            with self._tx() as db:
+                if self.deletion_delay <= 0:
+                    del self._entries[entry.id]
+                    if db is not None:
+                        db.delete_entry(entry.id)
+                else:
+                    delay = dt.timedelta(seconds=self.deletion_delay)
+                    entry.deletion_requested_at = now
+                    entry.deleted_at = now + delay / 2
+                    entry.gone_at = now + delay
+                    if db is not None:
+                        db.save_entry(entry)
+            return {"id": entry.id}
+
+    def list_page(
+        self,
+        zone_id: str,
+        *,
+        page: int = 1,
+        per_page: int = PER_PAGE_DEFAULT,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Page:
+        self.require_acm(zone_id)
+        if page < 1:
+            raise errors.invalid_query("page must be an integer >= 1")
+        if not PER_PAGE_MIN <= per_page <= PER_PAGE_MAX:
+            raise errors.invalid_query(
+                f"per_page must be an integer between {PER_PAGE_MIN} and {PER_PAGE_MAX}"
+            )
+        if limit is not None and limit < 0:
+            raise errors.invalid_query("limit must be an integer >= 0")
+        if offset is not None and offset < 0:
+            raise errors.invalid_query("offset must be an integer >= 0")
+        with self._lock:
+            now = self.clock()
+            self._purge(now)
+            rows = sorted(
+                (e for e in self._entries.values() if e.zone_id == zone_id), key=lambda e: e.seq
+            )
+            if offset:
+                rows = rows[offset:]
+            if limit is not None:
+                rows = rows[:limit]
+            start = (page - 1) * per_page
+            chosen = rows[start : start + per_page]
+            return Page(
+                items=[e.to_api(now) for e in chosen],
+                page=page,
+                per_page=per_page,
+                total_count=len(rows),
+            )
+
+    def total_pages(self, page: Page) -> int:
+        return max(1, math.ceil(page.total_count / page.per_page))
+
+    def entries(self) -> list[Entry]:
+        """Every stored entry (all zones), in upload order — for tests and the control API."""
+        with self._lock:
+            self._purge(self.clock())
+            return sorted(self._entries.values(), key=lambda e: e.seq)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _find(self, zone_id: str, entry_id: str) -> Entry:
+        entry = self._entries.get(entry_id)
+        if entry is None or entry.zone_id != zone_id:
+            raise errors.not_found(entry_id)
+        return entry
+
+    def _purge(self, now: dt.datetime) -> None:
+        gone = [e.id for e in self._entries.values() if e.gone_at is not None and now >= e.gone_at]
+        if not gone:
+            return
+        with self._tx() as db:
+            for entry_id in gone:
+                del self._entries[entry_id]
+                if db is not None:
+                    db.delete_entry(entry_id)
+
+    @contextmanager
+    def _tx(self) -> Iterator[_Database | None]:
+        """One SQLite transaction (when persisting) around an in-memory change.
+
+        The in-memory change is made inside the block; if the database write fails, the
+        exception propagates and the transaction rolls back (callers make the memory change
+        last, or only after the database call succeeded, where it matters).
+        """
+        if self._db is None:
+            yield None
+            return
+        with self._db.transaction():
+            yield self._db
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id TEXT PRIMARY KEY,
+    zone_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS zones (zone_id TEXT PRIMARY KEY, acm_enabled INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_TIME_FIELDS = (
+    "expires_on",
+    "uploaded_on",
+    "pending_deployment_at",
+    "active_at",
+    "deletion_requested_at",
+    "deleted_at",
+    "gone_at",
+)
+
+
+class _Database:
+    """One SQLite connection used under the store's lock; each change is one transaction."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        self._depth = 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def load(self) -> tuple[dict[str, Entry], dict[str, _Zone], int]:
+        entries: dict[str, Entry] = {}
+        for (body,) in self._conn.execute("SELECT body FROM entries ORDER BY seq"):
+            entry = _entry_from_json(json.loads(body))
+            entries[entry.id] = entry
+        zones = {
+            zone_id: _Zone(acm_enabled=bool(flag))
+            for zone_id, flag in self._conn.execute("SELECT zone_id, acm_enabled FROM zones")
+        }
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        seq = max([int(row[0]) if row else 0, *(e.seq for e in entries.values())])
+        return entries, zones, seq
+
+    def save_entry(self, entry: Entry) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO entries (id, zone_id, seq, body) VALUES (?, ?, ?, ?)",
+            (entry.id, entry.zone_id, entry.seq, json.dumps(_entry_to_json(entry))),
+        )
+        self._conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(entry.seq),)
+        )
+
+    def delete_entry(self, entry_id: str) -> None:
+        self._conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+
+    def save_zone(self, zone_id: str, zone: _Zone) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO zones (zone_id, acm_enabled) VALUES (?, ?)",
+            (zone_id, int(zone.acm_enabled)),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def clear(self) -> None:
+        self._conn.execute("DELETE FROM entries")
+        self._conn.execute("DELETE FROM zones")
+        self._conn.execute("DELETE FROM meta")
+
+
+def _entry_to_json(entry: Entry) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": entry.id,
+        "zone_id": entry.zone_id,
+        "seq": entry.seq,
+        "certificate": entry.certificate,
+        "fingerprint": entry.fingerprint,
+        "issuer": entry.issuer,
+        "signature": entry.signature,
+    }
+    for name in _TIME_FIELDS:
+        value = getattr(entry, name)
+        data[name] = None if value is None else value.isoformat()
+    return data
+
+
+def _entry_from_json(data: Mapping[str, Any]) -> Entry:
+    times = {
+        name: None if data.get(name) is None else dt.datetime.fromisoformat(data[name])
+        for name in _TIME_FIELDS
+    }
+    return Entry(
+        id=data["id"],
+        zone_id=data["zone_id"],
+        seq=int(data["seq"]),
+        certificate=data["certificate"],
+        fingerprint=data["fingerprint"],
+        issuer=data["issuer"],
+        signature=data["signature"],
+        **times,  # type: ignore[arg-type]
+    )
