@@ -17,8 +17,8 @@ from tests.certs import CertSpec, Issued, build, rsa_key
 # DER of the OID bodies (tag and length excluded); all three are 9 bytes long.
 _SHA256_WITH_RSA = bytes.fromhex("2a864886f70d01010b")
 _LEGACY_OIDS: dict[str, tuple[bytes, hashes.HashAlgorithm]] = {
-    "sha1": (bytes.fromhex("2a864886f70d010105"), hashes.SHA1()),
-    "md5": (bytes.fromhex("2a864886f70d010104"), hashes.MD5()),
+    "sha1": (bytes.fromhex("2a864886f70d010105"), hashes.SHA1()),  # noqa: S303 - on purpose
+    "md5": (bytes.fromhex("2a864886f70d010104"), hashes.MD5()),  # noqa: S303 - on purpose
 }
 
 

@@ -85,6 +85,8 @@ def shorten(text: str, keep: int = SHORT_FINGERPRINT_CHARS) -> str:
 
 def parse_certificate_input(text: object) -> x509.Certificate:
     """Parse the one PEM certificate in ``text``; raise a ``CertificateInputError`` otherwise."""
+    if text is None:
+        raise EmptyCertificateError("certificate is missing")
     if not isinstance(text, str):
         raise NotTextError(f"certificate must be PEM text, got {type(text).__name__}")
     if not text.strip():

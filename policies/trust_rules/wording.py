@@ -10,6 +10,8 @@ from .certificates import CertificateFacts, shorten
 #: Characters kept at each end of a zone id in messages ("023e…c353").
 SHORT_ZONE_CHARS = 4
 UNKNOWN_ZONE = "(zone not known yet)"
+ZONE_ID_LENGTH = 32
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class Place:
     resource: str
     zone_id: str | None = None
     urn: str | None = None
+    kind: str = "resource"  # "file" when the CLI checks files
 
 
 def ca(facts: CertificateFacts) -> str:
@@ -27,12 +30,17 @@ def ca(facts: CertificateFacts) -> str:
 
 
 def zone(zone_id: str | None) -> str:
-    return f"zone {shorten(zone_id, SHORT_ZONE_CHARS)}" if zone_id else UNKNOWN_ZONE
+    """Cloudflare's 32-hex zone ids are shortened like fingerprints; other names stay whole."""
+    if not zone_id:
+        return UNKNOWN_ZONE
+    if len(zone_id) == ZONE_ID_LENGTH and all(c in _HEX for c in zone_id.lower()):
+        return f"zone {shorten(zone_id, SHORT_ZONE_CHARS)}"
+    return f"zone {zone_id}"
 
 
 def where(place: Place) -> str:
     """``resource 'ca-2026' in zone 023e…c353``."""
-    return f"resource '{place.resource}' in {zone(place.zone_id)}"
+    return f"{place.kind} '{place.resource}' in {zone(place.zone_id)}"
 
 
 def date(moment: dt.datetime) -> str:

@@ -63,7 +63,7 @@ def _listing(entries: Sequence[KnownEntry], now: dt.datetime) -> str:
             if remaining < dt.timedelta(0)
             else f"expires {date(entry.facts.not_after)}, {days(remaining)} from now"
         )
-        parts.append(f"{ca(entry.facts)} (resource '{entry.place.resource}') {when}")
+        parts.append(f"{ca(entry.facts)} ({entry.place.kind} '{entry.place.resource}') {when}")
     return "; ".join(parts)
 
 
@@ -127,7 +127,7 @@ def rotation_ready(
                 continue
             violations.append(
                 Violation(
-                    f"{ca(facts)} (resource '{entry.place.resource}') in {zone(zone_id)} "
+                    f"{ca(facts)} ({entry.place.kind} '{entry.place.resource}') in {zone(zone_id)} "
                     f"expires {date(facts.not_after)}, {days(facts.not_after - now)} from now, "
                     f"inside the {warn_days_remaining}-day warning window (warnDaysRemaining), "
                     "and no other CA in the zone is valid beyond it. Upload its successor root "
@@ -149,8 +149,9 @@ def no_duplicates(entries: Sequence[KnownEntry]) -> ZoneReport:
             continue
         violations.append(
             Violation(
-                f"{ca(entry.facts)} is declared twice in {zone(entry.zone_id)}: resources "
-                f"'{original.place.resource}' and '{entry.place.resource}'. "
+                f"{ca(entry.facts)} is declared twice in {zone(entry.zone_id)}: "
+                f"{original.place.kind} '{original.place.resource}' and "
+                f"{entry.place.kind} '{entry.place.resource}'. "
                 "Keep one of them and remove the other.",
                 entry.place.urn,
             )

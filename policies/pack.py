@@ -1,0 +1,182 @@
+"""The catalogue as Pulumi policies: read the inputs safely, run the rule, report.
+
+During preview a property may be unknown; pulumi-policy then raises ``UnknownValueError`` on any
+read (even ``in`` or ``.get``). Each policy reads only ``certificate`` and ``zoneId``, turns an
+unknown into an explicit "not applicable" note instead of the generic advisory the runtime would
+print, and never guesses a verdict from missing data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    Policy,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+from policies.trust_rules.catalog import (
+    RESOURCE_POLICIES,
+    STACK_POLICIES,
+    TRUST_STORE_TYPES,
+    Level,
+    PolicySpec,
+    ResourcePolicy,
+    StackPolicy,
+    entry_for,
+)
+from policies.trust_rules.catalog import Severity as RuleSeverity
+from policies.trust_rules.outcomes import Entry
+from policies.trust_rules.wording import Place
+
+PACK_NAME = "cloudflare-origin-trust-store"
+PACK_DESCRIPTION = (
+    "Checks Cloudflare custom origin trust store entries: one well-formed, strong, valid root CA "
+    "each, and every zone covered with a successor ready before expiry."
+)
+CERTIFICATE_KEY = "certificate"
+ZONE_KEY = "zoneId"
+
+
+class _Unknown:
+    """A value the engine will only know after apply."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
+_LEVELS = {level: EnforcementLevel(level.value) for level in Level}
+_SEVERITIES = {severity: Severity(severity.value) for severity in RuleSeverity}
+
+
+def read_property(props: Mapping[str, Any], key: str) -> object:
+    """``props[key]``, ``None`` when absent, ``UNKNOWN`` when not known until apply."""
+    try:
+        value = props[key]
+    except KeyError:
+        return None
+    except UnknownValueError:
+        return UNKNOWN
+    if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
+        return UNKNOWN
+    return value
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _place(name: str, urn: str, zone_id: object) -> Place:
+    return Place(name, zone_id if isinstance(zone_id, str) else None, urn)
+
+
+def _resource_validation(policy: ResourcePolicy) -> Any:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in TRUST_STORE_TYPES:
+            return
+        certificate = read_property(args.props, CERTIFICATE_KEY)
+        if certificate is UNKNOWN:
+            args.not_applicable(
+                f"the certificate of '{args.name}' is not known until apply, so "
+                f"{policy.spec.name} cannot judge it during preview; it runs again on update"
+            )
+        place = _place(args.name, args.urn, read_property(args.props, ZONE_KEY))
+        settings = policy.spec.read_config(args.get_config())
+        evaluation = policy.evaluate(entry_for(certificate, place), utc_now(), settings)
+        if evaluation.not_applicable is not None:
+            args.not_applicable(evaluation.not_applicable)
+        for violation in evaluation.violations:
+            report_violation(violation.message, None)
+
+    return validate
+
+
+def _stack_validation(policy: StackPolicy) -> Any:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        entries: list[Entry] = []
+        pending: list[Place] = []
+        for resource in args.resources:
+            if resource.resource_type not in TRUST_STORE_TYPES:
+                continue
+            certificate = read_property(resource.props, CERTIFICATE_KEY)
+            zone_id = read_property(resource.props, ZONE_KEY)
+            place = _place(resource.name, resource.urn, zone_id)
+            if certificate is UNKNOWN or zone_id is UNKNOWN:
+                pending.append(place)
+            else:
+                entries.append(entry_for(certificate, place))
+        settings = policy.spec.read_config(args.get_config())
+        evaluation = policy.evaluate(entries, pending, utc_now(), settings)
+        if evaluation.not_applicable is not None:
+            args.not_applicable(evaluation.not_applicable)
+        note = f" Note: {'; '.join(evaluation.notes)}." if evaluation.notes else ""
+        for violation in evaluation.violations:
+            report_violation(violation.message + note, violation.urn)
+        if not evaluation.violations and evaluation.notes:
+            # Nothing failed among the known entries; say what could not be judged yet.
+            args.not_applicable("; ".join(evaluation.notes))
+
+    return validate
+
+
+def _common(spec: PolicySpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "enforcement_level": _LEVELS[spec.level],
+        "severity": _SEVERITIES[spec.severity],
+        "remediation_steps": spec.remediation,
+        "config_schema": PolicyConfigSchema(
+            properties={setting.key: setting.schema() for setting in spec.settings}
+        ),
+    }
+
+
+def build_policies() -> list[Policy]:
+    """Every policy of the pack, in catalogue order."""
+    resource: list[Policy] = [
+        ResourceValidationPolicy(validate=_resource_validation(policy), **_common(policy.spec))
+        for policy in RESOURCE_POLICIES
+    ]
+    stack: list[Policy] = [
+        StackValidationPolicy(validate=_stack_validation(policy), **_common(policy.spec))
+        for policy in STACK_POLICIES
+    ]
+    return [*resource, *stack]
+
+
+def serve() -> None:
+    """Start the pack's gRPC server for the engine; blocks until the engine stops it."""
+    PolicyPack(name=PACK_NAME, policies=build_policies(), description=PACK_DESCRIPTION)
