@@ -14,8 +14,8 @@ from typing import Any, Final
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     Policy,
+    PolicyConfigSchema,
     PolicyPack,
     ReportViolation,
     ResourceValidationArgs,
