@@ -135,7 +135,8 @@ def parse_rfc3339(text: str) -> dt.datetime:
 
 
 def validate_id(value: object, parameter: str) -> str:
-    """Return ``value`` if it is a Cloudflare id (1-32 hex digits), so it cannot alter a path."""
+    """``value`` lowercased if it is a Cloudflare id (1-32 hex digits), so it cannot alter a
+    request path; Cloudflare's ids are lowercase hex, and the API may not match other case."""
     if not isinstance(value, str):
         raise InvalidInputError(
             f"{parameter} must be a string of hex digits, not {type(value).__name__}.",
@@ -148,7 +149,7 @@ def validate_id(value: object, parameter: str) -> str:
             " digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's Overview page).",
             parameter=parameter,
         )
-    return value
+    return value.lower()
 
 
 def _validate_certificate(certificate: object) -> str:
@@ -362,8 +363,8 @@ class TrustStoreClient:
         def attempt(current: _Attempt) -> TrustStoreEntry:
             payload = self._send(call, current, "GET", self._entry_path(call))
             entry = self._parse_entry(call, payload.get("result"))
-            if entry.id.lower() != entry_id.lower():
-                raise self._malformed(call, f"asked for entry {entry_id}, got {entry.id}")
+            if entry.id != call.entry_id:
+                raise self._malformed(call, f"asked for entry {call.entry_id}, got {entry.id}")
             return entry
 
         return self._with_retries(call, attempt, mutating=False)
@@ -550,14 +551,15 @@ class TrustStoreClient:
             detail = "the envelope's 'success' is not true"
         if 200 <= status < 300 and not errors:
             raise self._malformed(call, detail or "success is false but no errors are given")
-        error = _error_class(status, errors)(
+        error_class = _error_class(status, errors)
+        error = error_class(
             operation=call.operation,
             zone_id=call.zone_id,
             entry_id=call.entry_id,
             status_code=status,
             errors=errors,
             detail=detail,
-            hint=_hint_for(call, status, errors),
+            hint=_hint_for(call, status) if error_class is ApiError else None,
         )
         if status in RETRYABLE_STATUSES:
             raise _RetryableFailure(
@@ -649,8 +651,8 @@ def _error_class(status: int, errors: tuple[CloudflareMessage, ...]) -> type[Api
     return ApiError
 
 
-def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -> str | None:
-    """Advice specific to an operation, where the error class's default is too general."""
+def _hint_for(call: _Call, status: int) -> str | None:
+    """Advice for a plain ApiError, where the generic default says too little."""
     if call.operation == "upload" and status == 400:
         return (
             "Cloudflare accepts only self-signed root CA certificates (basicConstraints"

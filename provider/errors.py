@@ -182,7 +182,7 @@ class TransportError(_RequestError):
 class ApiError(_RequestError):
     """Cloudflare answered with a failure; keeps the HTTP status and Cloudflare's error list."""
 
-    default_hint: ClassVar[str] = "See Cloudflare's error message above."
+    default_hint: ClassVar[str] = "Cloudflare's message says what to change."
 
     def __init__(
         self,

@@ -1,0 +1,437 @@
+"""The client against the real emulator in-process: what each operation returns, and how
+each failure Cloudflare can answer surfaces (type, HTTP status, Cloudflare code and message)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator import Emulator, EmulatorConfig
+from emulator.clock import FrozenClock
+from emulator.transport import EmulatorTransport
+from provider.client import MAX_PAGES, EntryStatus, TrustStoreClient, TrustStoreEntry
+from provider.credentials import ApiKey, ApiToken
+from provider.errors import (
+    AcmNotEnabledError,
+    ApiError,
+    AuthenticationError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    ServerError,
+)
+from provider.retry import RetryPolicy
+from tests.certs import NOW, intermediate_ca, leaf, root_ca
+
+TOKEN = "op-token-0123456789abcdef0123456789"
+EMAIL = "ops@example.com"
+API_KEY = "op-global-key-0123456789abcdef"
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+OTHER_ZONE = "11111111111111111111111111111111"
+MISSING_ID = "ffffffffffffffffffffffffffffffff"
+LOCAL_URL = "http://localhost/client/v4"
+FAST = RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    emulator = Emulator(
+        EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY), clock=FrozenClock(NOW)
+    )
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[TrustStoreClient]:
+    with TrustStoreClient(
+        ApiToken(TOKEN), base_url=LOCAL_URL, retry=FAST, transport=EmulatorTransport(emu)
+    ) as made:
+        yield made
+
+
+def api_calls(emu: Emulator) -> list[tuple[str, str, Any]]:
+    """(method, path below the zone, status) for every API request the emulator saw."""
+    calls = []
+    for record in emu.requests():
+        tail = record["path"].split("/acm/custom_trust_store", 1)[-1] or "/"
+        page = record["query"].get("page")
+        calls.append((record["method"], tail + (f"?page={page}" if page else ""), record["status"]))
+    return calls
+
+
+class TestOperations:
+    def test_upload_returns_the_stored_entry_typed(self, client: TrustStoreClient) -> None:
+        ca = root_ca("Typed Root CA")
+        entry = client.upload(ZONE, ca.pem.strip())  # no trailing newline on purpose
+        assert entry == TrustStoreEntry(
+            id=entry.id,
+            certificate=ca.pem,  # Cloudflare returns the PEM with one trailing newline
+            expires_on=ca.cert.not_valid_after_utc,
+            issuer="Example Origin",  # the emulator reports the issuer's organisation
+            signature="SHA256WithRSA",
+            status=EntryStatus.ACTIVE,
+            updated_at=NOW,
+            uploaded_on=NOW,
+        )
+        assert len(entry.id) == 32
+
+    def test_get_list_and_delete_round_trip(self, client: TrustStoreClient, emu: Emulator) -> None:
+        first = client.upload(ZONE, root_ca("First Root").pem)
+        second = client.upload(ZONE, root_ca("Second Root").pem)
+        client.upload(OTHER_ZONE, root_ca("Other Zone Root").pem)
+
+        assert client.get(ZONE, second.id) == second
+        assert client.get(ZONE, second.id.upper()) == second
+        assert client.list(ZONE) == (first, second)
+
+        assert client.delete(ZONE, first.id) is None
+        assert client.list(ZONE) == (second,)
+        with pytest.raises(NotFoundError):
+            client.get(ZONE, first.id)
+
+    def test_list_of_an_empty_zone_is_one_request(
+        self, client: TrustStoreClient, emu: Emulator
+    ) -> None:
+        assert client.list(ZONE) == ()
+        assert api_calls(emu) == [("GET", "/?page=1", 200)]
+        assert emu.requests()[0]["query"] == {"page": "1", "per_page": "50"}
+
+    @pytest.mark.parametrize(("count", "pages"), [(49, 1), (50, 1), (51, 2), (100, 2), (101, 3)])
+    def test_list_follows_every_page_and_stops_at_the_end(
+        self, client: TrustStoreClient, emu: Emulator, count: int, pages: int
+    ) -> None:
+        uploaded = [client.upload(ZONE, root_ca(f"Paged Root {n}").pem) for n in range(count)]
+        emu.clear_requests()
+
+        assert client.list(ZONE) == tuple(uploaded)
+        # A full last page stops on total_count, without asking for an empty page.
+        assert api_calls(emu) == [("GET", f"/?page={n}", 200) for n in range(1, pages + 1)]
+
+    def test_email_and_global_key_authenticate(self, emu: Emulator) -> None:
+        with TrustStoreClient(
+            ApiKey(EMAIL, API_KEY), base_url=LOCAL_URL, transport=EmulatorTransport(emu)
+        ) as client:
+            entry = client.upload(ZONE, root_ca().pem)
+            assert client.list(ZONE) == (entry,)
+        assert {record["auth"] for record in emu.requests()} == {"key"}
+
+    def test_deleting_with_pending_deletion_is_visible_through_get(self) -> None:
+        clock = FrozenClock(NOW)
+        emulator = Emulator(EmulatorConfig(token=TOKEN, deletion_delay=60), clock=clock)
+        with TrustStoreClient(
+            ApiToken(TOKEN), base_url=LOCAL_URL, transport=EmulatorTransport(emulator)
+        ) as client:
+            entry = client.upload(ZONE, root_ca().pem)
+            client.delete(ZONE, entry.id)
+            assert client.get(ZONE, entry.id).status is EntryStatus.PENDING_DELETION
+            clock.advance(45)
+            assert client.get(ZONE, entry.id).status is EntryStatus.DELETED
+            clock.advance(30)
+            with pytest.raises(NotFoundError):
+                client.get(ZONE, entry.id)
+        emulator.close()
+
+
+class TestCloudflareRefusals:
+    def test_unknown_entry_is_not_found_without_retrying(
+        self, client: TrustStoreClient, emu: Emulator
+    ) -> None:
+        with pytest.raises(NotFoundError) as caught:
+            client.get(ZONE, MISSING_ID)
+        error = caught.value
+        assert (error.status_code, error.codes) == (404, (1419,))
+        assert error.errors[0].message == (
+            f"Custom origin trust store certificate {MISSING_ID} not found"
+        )
+        assert str(error) == (
+            f"Cloudflare trust store get (zone {ZONE}, entry {MISSING_ID}) failed with HTTP 404:"
+            f" [1419] Custom origin trust store certificate {MISSING_ID} not found. The entry"
+            " does not exist in this zone: it may have been deleted already, or the zone or"
+            " entry id is wrong."
+        )
+        assert (error.operation, error.zone_id, error.entry_id) == ("get", ZONE, MISSING_ID)
+        assert len(emu.requests()) == 1
+
+    def test_deleting_an_unknown_entry_is_not_found(self, client: TrustStoreClient) -> None:
+        with pytest.raises(NotFoundError) as caught:
+            client.delete(ZONE, MISSING_ID)
+        assert caught.value.codes == (1419,)
+        assert caught.value.operation == "delete"
+
+    @pytest.mark.parametrize(
+        ("credentials", "code", "message"),
+        [
+            (lambda: ApiToken("wrong-token"), 9109, "Invalid access token"),
+            (lambda: ApiKey(EMAIL, "wrong-key"), 9103, "Unknown X-Auth-Key or X-Auth-Email"),
+        ],
+        ids=["token", "key"],
+    )
+    def test_bad_credentials_are_an_authentication_error(
+        self, emu: Emulator, credentials: Callable[[], ApiToken | ApiKey], code: int, message: str
+    ) -> None:
+        with (
+            TrustStoreClient(
+                credentials(), base_url=LOCAL_URL, retry=FAST, transport=EmulatorTransport(emu)
+            ) as client,
+            pytest.raises(AuthenticationError) as caught,
+        ):
+            client.list(ZONE)
+        assert (caught.value.status_code, caught.value.codes) == (403, (code,))
+        assert str(caught.value).startswith(
+            f"Cloudflare trust store list (zone {ZONE}) failed with HTTP 403: [{code}] {message}."
+            " Check the credentials: an API token needs 'SSL and Certificates'"
+        )
+        assert len(emu.requests()) == 1
+
+    @pytest.mark.parametrize("operation", ["list", "get", "upload", "delete"])
+    def test_zone_without_acm_is_named_on_every_operation(
+        self, client: TrustStoreClient, emu: Emulator, operation: str
+    ) -> None:
+        emu.set_acm_enabled(ZONE, False)
+        calls: dict[str, Callable[[], object]] = {
+            "list": lambda: client.list(ZONE),
+            "get": lambda: client.get(ZONE, MISSING_ID),
+            "upload": lambda: client.upload(ZONE, root_ca().pem),
+            "delete": lambda: client.delete(ZONE, MISSING_ID),
+        }
+        with pytest.raises(AcmNotEnabledError) as caught:
+            calls[operation]()
+        assert (caught.value.status_code, caught.value.codes) == (400, (1450,))
+        assert caught.value.errors[0].message.startswith(
+            "Advanced Certificate Manager is not enabled for this zone"
+        )
+        assert str(caught.value).endswith(
+            "The Custom Origin Trust Store needs Advanced Certificate Manager: enable it for this"
+            " zone in the Cloudflare dashboard (SSL/TLS > Edge Certificates), then retry."
+        )
+        assert len(emu.requests()) == 1
+
+    @pytest.mark.parametrize(
+        ("make_pem", "code", "message"),
+        [
+            (
+                lambda: leaf(root_ca()).pem,
+                1415,
+                "Only root CA certificates are accepted",
+            ),
+            (
+                lambda: intermediate_ca(root_ca()).pem,
+                1415,
+                "Only root CA certificates are accepted",
+            ),
+            (
+                lambda: (
+                    "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+                ),
+                1413,
+                "Unable to parse the certificate",
+            ),
+            (lambda: "hello", 1413, "Unable to parse the certificate"),
+        ],
+        ids=["leaf", "intermediate", "garbage-pem", "not-pem"],
+    )
+    def test_certificates_cloudflare_refuses(
+        self,
+        client: TrustStoreClient,
+        emu: Emulator,
+        make_pem: Callable[[], str],
+        code: int,
+        message: str,
+    ) -> None:
+        with pytest.raises(ApiError) as caught:
+            client.upload(ZONE, make_pem())
+        error = caught.value
+        assert type(error) is ApiError
+        assert (error.status_code, error.codes) == (400, (code,))
+        assert error.errors[0].message.startswith(message)
+        assert str(error).startswith(
+            f"Cloudflare trust store upload (zone {ZONE}) failed with HTTP 400: [{code}] {message}"
+        )
+        assert str(error).endswith(
+            "Cloudflare accepts only self-signed root CA certificates (basicConstraints CA:TRUE)"
+            " in PEM form: check the certificate, or upload its root instead of an intermediate"
+            " or leaf."
+        )
+        assert [r["method"] for r in emu.requests()] == ["POST"]
+
+    def test_duplicate_upload_is_refused_once(
+        self, client: TrustStoreClient, emu: Emulator
+    ) -> None:
+        pem = root_ca("Duplicated Root").pem
+        first = client.upload(ZONE, pem)
+        with pytest.raises(ApiError) as caught:
+            client.upload(ZONE, pem)
+        assert caught.value.codes == (1418,)
+        assert caught.value.errors[0].message == (
+            "This certificate already exists in the zone's custom origin trust store"
+            f" (id {first.id})"
+        )
+        assert [r["method"] for r in emu.requests()] == ["POST", "POST"]
+
+    @pytest.mark.parametrize(
+        ("call", "parameter"),
+        [
+            (lambda c: c.list("../zones"), "zone_id"),
+            (lambda c: c.list(""), "zone_id"),
+            (lambda c: c.get(ZONE, f"{MISSING_ID}/../x"), "entry_id"),
+            (lambda c: c.get("a" * 33, MISSING_ID), "zone_id"),
+            (lambda c: c.upload("zone?x=1", "pem"), "zone_id"),
+            (lambda c: c.upload(ZONE, ""), "certificate"),
+            (lambda c: c.upload(ZONE, b"bytes"), "certificate"),
+            (lambda c: c.upload(ZONE, "x" * 70_000), "certificate"),
+            (lambda c: c.delete(ZONE, "%2e%2e"), "entry_id"),
+            (lambda c: c.delete(None, MISSING_ID), "zone_id"),
+        ],
+    )
+    def test_invalid_input_is_refused_before_any_request(
+        self,
+        client: TrustStoreClient,
+        emu: Emulator,
+        call: Callable[[TrustStoreClient], object],
+        parameter: str,
+    ) -> None:
+        with pytest.raises(InvalidInputError) as caught:
+            call(client)
+        assert caught.value.parameter == parameter
+        assert str(caught.value).startswith(parameter)
+        assert emu.requests() == []
+
+
+Transform = Callable[[int, dict[str, Any]], tuple[int, bytes, str]]
+
+
+def corrupted(app: Any, transform: Transform) -> Any:
+    """The emulator behind a broken proxy: ``transform`` rewrites each real JSON answer."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = int(status.split()[0])
+            return lambda data: None
+
+        body = json.loads(b"".join(app(environ, capture)))
+        status, data, content_type = transform(captured["status"], body)
+        start_response(
+            f"{status} X", [("Content-Type", content_type), ("Content-Length", str(len(data)))]
+        )
+        return [data]
+
+    return wrapped
+
+
+def broken_client(emu: Emulator, transform: Transform) -> TrustStoreClient:
+    return TrustStoreClient(
+        ApiToken(TOKEN),
+        base_url=LOCAL_URL,
+        retry=FAST,
+        transport=httpx.WSGITransport(app=corrupted(emu.wsgi_app, transform)),
+    )
+
+
+def edit_entry(field: str, value: object) -> Transform:
+    def transform(status: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+        result = body.get("result")
+        for entry in result if isinstance(result, list) else [result]:
+            if isinstance(entry, dict):
+                entry[field] = value
+        return status, json.dumps(body).encode(), "application/json"
+
+    return transform
+
+
+class TestMalformedAnswers:
+    @pytest.mark.parametrize(
+        ("field", "value", "detail"),
+        [
+            ("expires_on", "2036-11-29T12:00:00", "is not an RFC 3339 timestamp"),
+            ("uploaded_on", "yesterday", "is not an RFC 3339 timestamp"),
+            ("status", "frozen", "'frozen' is not a valid EntryStatus"),
+            ("issuer", None, "field 'issuer' is missing or not a string"),
+            ("id", "../../x", "is not a Cloudflare id"),
+        ],
+    )
+    def test_entries_breaking_the_contract_are_refused(
+        self, emu: Emulator, field: str, value: object, detail: str
+    ) -> None:
+        entry = emu.store.upload(ZONE, root_ca().pem)
+        with broken_client(emu, edit_entry(field, value)) as client:
+            for call in (lambda: client.list(ZONE), lambda: client.get(ZONE, entry["id"])):
+                with pytest.raises(MalformedResponseError) as caught:
+                    call()
+                assert caught.value.status_code == 200
+                assert "failed with HTTP 200: no error details; an entry is malformed:" in str(
+                    caught.value
+                )
+                assert detail in str(caught.value)
+                assert str(caught.value).endswith(
+                    "check that the base URL (CLOUDFLARE_BASE_URL) points at the Cloudflare API,"
+                    " not at a proxy or web page."
+                )
+
+    def test_get_answering_another_entry_is_refused(self, emu: Emulator) -> None:
+        entry = emu.store.upload(ZONE, root_ca().pem)
+        with (
+            broken_client(emu, edit_entry("id", MISSING_ID)) as client,
+            pytest.raises(MalformedResponseError, match=f"asked for entry {entry['id']}, got"),
+        ):
+            client.get(ZONE, entry["id"])
+
+    def test_html_success_page_is_malformed(self, emu: Emulator) -> None:
+        def html(status: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+            return 200, b"<html>Sign in to the proxy</html>", "text/html"
+
+        with broken_client(emu, html) as client, pytest.raises(MalformedResponseError) as caught:
+            client.list(ZONE)
+        assert str(caught.value).startswith(
+            f"Cloudflare trust store list (zone {ZONE}) failed with HTTP 200: no error details;"
+            " the body is not a Cloudflare JSON envelope (text/html)."
+        )
+
+    def test_html_bad_gateway_is_a_server_error_after_retries(self, emu: Emulator) -> None:
+        def bad_gateway(status: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+            return 502, b"<html>502 Bad Gateway</html>", "text/html; charset=utf-8"
+
+        with broken_client(emu, bad_gateway) as client, pytest.raises(ServerError) as caught:
+            client.get(ZONE, MISSING_ID)
+        assert (caught.value.status_code, caught.value.attempts) == (502, 3)
+        assert "failed with HTTP 502 after 3 attempts: no error details; the body is not" in str(
+            caught.value
+        )
+        assert len(emu.requests()) == 3
+
+    def test_a_listing_that_never_ends_is_cut_off(self, emu: Emulator) -> None:
+        for n in range(50):
+            emu.store.upload(ZONE, root_ca(f"Endless {n}").pem)
+
+        def endless(status: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+            body["result_info"].pop("total_count")  # and every page is full
+            return status, json.dumps(body).encode(), "application/json"
+
+        def first_page_forever(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            environ["QUERY_STRING"] = "page=1&per_page=50"
+            return corrupted(emu.wsgi_app, endless)(environ, start_response)
+
+        with (
+            TrustStoreClient(
+                ApiToken(TOKEN),
+                base_url=LOCAL_URL,
+                transport=httpx.WSGITransport(app=first_page_forever),
+            ) as client,
+            pytest.raises(MalformedResponseError) as caught,
+        ):
+            client.list(ZONE)
+        assert f"the listing did not end after {MAX_PAGES} pages of 50 entries" in str(caught.value)
+        assert len(emu.requests()) == MAX_PAGES
+
+
+def test_timestamps_are_utc_aware(client: TrustStoreClient) -> None:
+    entry = client.upload(ZONE, root_ca().pem)
+    for stamp in (entry.expires_on, entry.updated_at, entry.uploaded_on):
+        assert stamp.utcoffset() == dt.timedelta(0)
