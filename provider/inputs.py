@@ -1,0 +1,193 @@
+"""The resource's inputs: their names in state, and the checks ``check()`` runs on them.
+
+Pure functions: no API call, no clock. Certificate facts come from
+``policies.trust_rules.certificates``, the one implementation the policy pack uses too.
+
+During preview any input may be *unknown* (computed by another resource): it is passed through
+unchecked, and checked for real when its value is known (the engine calls check again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import rpc
+
+from policies.trust_rules import certificates
+from policies.trust_rules.errors import (
+    CertificateBundleError,
+    CertificateInputError,
+    EmptyCertificateError,
+    NotTextError,
+    PrivateKeyMaterialError,
+)
+
+# Input property names, as the official provider names them where it has them.
+ZONE_ID = "zoneId"
+CERTIFICATE = "certificate"
+# Our own options (the official resource has no equivalent).
+ADOPT_EXISTING = "adoptExisting"
+WAIT_FOR_ACTIVE = "waitForActive"
+ACTIVE_TIMEOUT_SECONDS = "activeTimeoutSeconds"
+
+#: Both replace the entry when they change: Cloudflare has no update call for an entry.
+REPLACING_INPUTS = (ZONE_ID, CERTIFICATE)
+OPTION_INPUTS = (ADOPT_EXISTING, WAIT_FOR_ACTIVE, ACTIVE_TIMEOUT_SECONDS)
+ALL_INPUTS = REPLACING_INPUTS + OPTION_INPUTS
+
+DEFAULT_ACTIVE_TIMEOUT_SECONDS = 300
+#: Longer waits are refused: a deployment that needs more should not hold `pulumi up` open.
+MAX_ACTIVE_TIMEOUT_SECONDS = 3600
+
+_ZONE_ID = re.compile(r"[0-9a-fA-F]{32}")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One refused property, in the shape of the engine's CheckFailure."""
+
+    property: str
+    reason: str
+
+
+def is_unknown(value: object) -> bool:
+    """Whether ``value`` is the engine's placeholder for a value not known until apply."""
+    return isinstance(value, str) and value == rpc.UNKNOWN
+
+
+def check_zone_id(value: object) -> tuple[str | None, Failure | None]:
+    """The zone id, lower-cased (Cloudflare's own spelling), or why it is refused."""
+    if not isinstance(value, str) or _ZONE_ID.fullmatch(value) is None:
+        shown = "nothing" if value is None else _describe(value)
+        return None, Failure(
+            ZONE_ID,
+            f"zoneId must be the zone's 32-character hexadecimal id (like"
+            f" 023e105f4ecef8ad9ca31a8372d0c353, on the zone's Overview page in the Cloudflare"
+            f" dashboard); got {shown}.",
+        )
+    return value.lower(), None
+
+
+def _describe(value: object) -> str:
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}"
+    if len(value) > 40:
+        return f"{value[:37]!r}... ({len(value)} characters)"
+    return repr(value)
+
+
+def check_certificate(value: object) -> tuple[str | None, Failure | None]:
+    """The canonical PEM of a self-signed root CA certificate, or why it is refused.
+
+    Messages never quote the input: it may hold a private key.
+    """
+    try:
+        facts = certificates.facts_from_text(value)
+    except PrivateKeyMaterialError:
+        return None, Failure(
+            CERTIFICATE,
+            "certificate contains private key material (a '-----BEGIN ... PRIVATE KEY-----'"
+            " block). Give only the root CA certificate; keep the key out of the program, out"
+            " of stack config and out of the repository. Nothing was sent to Cloudflare.",
+        )
+    except CertificateBundleError as exc:
+        return None, Failure(CERTIFICATE, f"certificate: {exc}.")
+    except (NotTextError, EmptyCertificateError) as exc:
+        return None, Failure(
+            CERTIFICATE, f"certificate: {exc}; give one root CA certificate in PEM form."
+        )
+    except CertificateInputError as exc:
+        return None, Failure(
+            CERTIFICATE,
+            f"certificate cannot be parsed: {exc}. Give one root CA certificate in PEM form"
+            " (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----).",
+        )
+    who = f"'{facts.subject}' (SHA-256 {facts.short_fingerprint})"
+    if not facts.is_ca:
+        return None, Failure(
+            CERTIFICATE,
+            f"certificate {who} is not a CA certificate (basicConstraints CA:TRUE is missing)."
+            " Cloudflare's origin trust store accepts only root CA certificates: give the root"
+            " CA that issued your origin's certificate, not the origin certificate itself.",
+        )
+    if not (facts.is_self_issued and facts.self_signature_verifies):
+        return None, Failure(
+            CERTIFICATE,
+            f"certificate {who} is not a self-signed root CA: it was issued by"
+            f" '{facts.issuer}'. Cloudflare accepts only root CAs: give the root at the top of"
+            " its chain instead of this intermediate.",
+        )
+    return facts.normalized_pem, None
+
+
+def _check_bool(props: Mapping[str, Any], key: str) -> tuple[Any, Failure | None]:
+    value = props.get(key)
+    if value is None or is_unknown(value) or isinstance(value, bool):
+        return value, None
+    return None, Failure(key, f"{key} must be true or false; got {_describe(value)}.")
+
+
+def _check_timeout(props: Mapping[str, Any]) -> tuple[Any, Failure | None]:
+    value = props.get(ACTIVE_TIMEOUT_SECONDS)
+    if value is None or is_unknown(value):
+        return value, None
+    number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number_ok or not 1 <= value <= MAX_ACTIVE_TIMEOUT_SECONDS or value != int(value):
+        return None, Failure(
+            ACTIVE_TIMEOUT_SECONDS,
+            f"activeTimeoutSeconds must be a whole number of seconds from 1 to"
+            f" {MAX_ACTIVE_TIMEOUT_SECONDS}; got {_describe(value)}.",
+        )
+    return int(value), None
+
+
+def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
+    """Checked, normalised inputs (only the known input keys) and every failure found."""
+    checked: dict[str, Any] = {}
+    failures: list[Failure] = []
+
+    for key, checker in ((ZONE_ID, check_zone_id), (CERTIFICATE, check_certificate)):
+        raw = news.get(key)
+        if is_unknown(raw):
+            checked[key] = raw
+            continue
+        value, failure = checker(raw)
+        if failure is not None:
+            failures.append(failure)
+        checked[key] = value if failure is None else raw if key == ZONE_ID else None
+
+    for key in (ADOPT_EXISTING, WAIT_FOR_ACTIVE):
+        value, failure = _check_bool(news, key)
+        if failure is not None:
+            failures.append(failure)
+        elif value is not None:
+            checked[key] = value
+    timeout, failure = _check_timeout(news)
+    if failure is not None:
+        failures.append(failure)
+    elif timeout is not None:
+        checked[ACTIVE_TIMEOUT_SECONDS] = timeout
+    return checked, failures
+
+
+@dataclass(frozen=True)
+class Options:
+    """The resource's behaviour switches, with their documented defaults applied."""
+
+    adopt_existing: bool = False
+    wait_for_active: bool = False
+    active_timeout_seconds: int = DEFAULT_ACTIVE_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> Options:
+        timeout = props.get(ACTIVE_TIMEOUT_SECONDS)
+        return cls(
+            adopt_existing=props.get(ADOPT_EXISTING) is True,
+            wait_for_active=props.get(WAIT_FOR_ACTIVE) is True,
+            active_timeout_seconds=(
+                int(timeout) if isinstance(timeout, int | float) else DEFAULT_ACTIVE_TIMEOUT_SECONDS
+            ),
+        )
