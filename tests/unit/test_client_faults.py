@@ -34,10 +34,15 @@ DELAY = 0.2
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(token=TOKEN), clock=FrozenClock(NOW))
-    yield emulator
-    emulator.close()
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(token=TOKEN)
+
+
+@pytest.fixture
+def emu(emulator: Emulator) -> Emulator:
+    """The shared in-process emulator (frozen clock at NOW; every response checked against
+    the pinned OpenAPI excerpt at teardown)."""
+    return emulator
 
 
 def make_client(emu: Emulator, retry: RetryPolicy = FAST) -> TrustStoreClient:

@@ -39,12 +39,15 @@ FAST = RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    emulator = Emulator(
-        EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY), clock=FrozenClock(NOW)
-    )
-    yield emulator
-    emulator.close()
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY)
+
+
+@pytest.fixture
+def emu(emulator: Emulator) -> Emulator:
+    """The shared in-process emulator (frozen clock at NOW; every response checked against
+    the pinned OpenAPI excerpt at teardown)."""
+    return emulator
 
 
 @pytest.fixture

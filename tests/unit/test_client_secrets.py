@@ -12,13 +12,12 @@ import httpx
 import pytest
 
 from emulator import Emulator, EmulatorConfig
-from emulator.clock import FrozenClock
 from emulator.transport import EmulatorTransport
 from provider.client import TrustStoreClient
 from provider.credentials import ApiKey, ApiToken
 from provider.errors import ApiError, TrustStoreError
 from provider.retry import RetryPolicy
-from tests.certs import NOW, leaf, root_ca
+from tests.certs import leaf, root_ca
 
 TOKEN = "secret-token-Zq8vW2xR7tY4uI9oP3aS6dF1gH5jK0l"
 WRONG_TOKEN = "wrong-secret-Mn7bV4cX1zL8kJ5hG2fD9sA6qW3eR0t"
@@ -61,12 +60,15 @@ def every_log_line_is_clean(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    emulator = Emulator(
-        EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY), clock=FrozenClock(NOW)
-    )
-    yield emulator
-    emulator.close()
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY)
+
+
+@pytest.fixture
+def emu(emulator: Emulator) -> Emulator:
+    """The shared in-process emulator (frozen clock at NOW; every response checked against
+    the pinned OpenAPI excerpt at teardown)."""
+    return emulator
 
 
 def client_for(emu: Emulator, credentials: ApiToken | ApiKey) -> TrustStoreClient:
