@@ -10,7 +10,10 @@ pool). One ``TrustStoreClient`` wraps one ``httpx.Client``; use it as a context 
 - Upload is not idempotent: after a failure that may have reached Cloudflare (read timeout,
   connection lost after sending, 5xx) the client lists the zone and returns the entry whose
   certificate matches (same DER bytes) instead of posting again; only if none matches does it
-  post again. One ``upload`` call therefore never creates two entries.
+  post again, and if that post is refused (say, as a duplicate: the timed-out attempt landed
+  meanwhile) it lists once more. One ``upload`` call therefore never creates two entries
+  itself; a request still in flight on Cloudflare's side after a timeout can only be caught
+  by Cloudflare's own duplicate check.
 - Secrets live only in the credential object and the outgoing headers; server text quoted in
   errors is scrubbed of them, and the client, like its credentials, refuses to be pickled.
 """
@@ -384,9 +387,18 @@ class TrustStoreClient:
                         stored.id,
                     )
                     return stored
-            payload = self._send(
-                call, current, "POST", self._collection_path(call), body={"certificate": pem}
-            )
+            try:
+                payload = self._send(
+                    call, current, "POST", self._collection_path(call), body={"certificate": pem}
+                )
+            except ApiError as refusal:
+                # A refusal after an attempt that timed out may be "already exists": that
+                # attempt was still in flight when we listed, and has landed since.
+                if type(refusal) is ApiError and current.maybe_applied:
+                    stored = self._find_stored(call, current, pem)
+                    if stored is not None:
+                        return stored
+                raise
             return self._parse_entry(call, payload.get("result"))
 
         return self._with_retries(call, attempt, mutating=True)
