@@ -45,12 +45,25 @@ MAX_ACTIVE_TIMEOUT_SECONDS = 3600
 _ZONE_ID = re.compile(r"[0-9a-fA-F]{32}")
 
 
+#: Inputs whose value must not be quoted back (see ``Failure.reported_property``).
+_NEVER_ECHOED = frozenset({CERTIFICATE})
+
+
 @dataclass(frozen=True)
 class Failure:
     """One refused property, in the shape of the engine's CheckFailure."""
 
     property: str
     reason: str
+
+    def reported_property(self) -> str:
+        """The property named to the engine: empty for the certificate.
+
+        For a named property the engine prints "property X value <the raw input> has a
+        problem"; a certificate input may carry a private key, and a PEM dump buries the
+        message anyway. Every reason names its property itself.
+        """
+        return "" if self.property in _NEVER_ECHOED else self.property
 
 
 def is_unknown(value: object) -> bool:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pulumi
 
+from policies.trust_rules import certificates
+from policies.trust_rules.errors import CertificateInputError, PrivateKeyMaterialError
 from provider.resource import CustomOriginTrustStore, CustomOriginTrustStoreArgs
 
 RESOURCE_PREFIX = "ca-"
@@ -95,6 +97,22 @@ def _unique(paths: Iterable[Path]) -> list[CaFile]:
     return [CaFile(name, path) for name, path in by_name.items()]
 
 
+def read_ca_file(path: Path) -> str:
+    """The file's text; refused here if it holds a private key, so the key never leaves this
+    process (the provider's check refuses it too, for programs that pass PEM text directly)."""
+    text = path.read_text()
+    try:
+        certificates.parse_certificate_input(text)
+    except PrivateKeyMaterialError:
+        raise ProgramConfigError(
+            f"{path} contains private key material; nothing was sent. Keep only the root CA"
+            " certificate in that file and store the key elsewhere (never in the repository)."
+        ) from None
+    except CertificateInputError:
+        pass  # Anything else is reported by the resource's check, naming the resource.
+    return text
+
+
 def declare_trust_store(
     zone_id: pulumi.Input[str],
     files: Sequence[CaFile],
@@ -110,7 +128,7 @@ def declare_trust_store(
             ca.resource_name,
             CustomOriginTrustStoreArgs(
                 zone_id=zone_id,
-                certificate=ca.path.read_text(),
+                certificate=read_ca_file(ca.path),
                 adopt_existing=adopt_existing,
                 wait_for_active=wait_for_active,
                 active_timeout_seconds=active_timeout_seconds,

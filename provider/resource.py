@@ -136,7 +136,8 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         checked, failures = check_inputs(news)
-        return CheckResult(checked, [CheckFailure(f.property, f.reason) for f in failures])
+        reported = [CheckFailure(f.reported_property(), f.reason) for f in failures]
+        return CheckResult(checked, reported)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         change = compare(olds, news)

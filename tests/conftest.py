@@ -1,3 +1,7 @@
 """Shared pytest wiring: each fixture family lives in its own module under tests/fixtures/."""
 
-pytest_plugins: list[str] = ["tests.fixtures.pulumi", "tests.fixtures.emulator"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.pulumi",
+    "tests.fixtures.emulator",
+    "tests.fixtures.stack",
+]
