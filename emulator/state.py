@@ -24,9 +24,9 @@ Rules (each one a documented choice where the real API is silent):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import math
 import sqlite3
 import threading
 import uuid
@@ -91,11 +91,7 @@ class Entry:
                 changes.append(self.deleted_at)
         elif now >= self.expires_on:
             changes.append(self.expires_on)
-        return (
-            max(t for t in changes if t <= now)
-            if any(t <= now for t in changes)
-            else (self.uploaded_on)
-        )
+        return max((t for t in changes if t <= now), default=self.uploaded_on)
 
     def to_api(self, now: dt.datetime) -> dict[str, Any]:
         return {
@@ -161,11 +157,11 @@ class Store:
 
     def reset(self) -> None:
         with self._lock, self._tx() as db:
+            if db is not None:
+                db.clear()
             self._entries.clear()
             self._zones.clear()
             self._seq = 0
-            if db is not None:
-                db.clear()
 
     def meta(self, key: str) -> str | None:
         with self._lock:
@@ -179,10 +175,10 @@ class Store:
     # -- zones -------------------------------------------------------------------------------
     def set_acm_enabled(self, zone_id: str, enabled: bool) -> None:
         with self._lock, self._tx() as db:
-            zone = self._zones.setdefault(zone_id, _Zone())
-            zone.acm_enabled = enabled
+            zone = _Zone(acm_enabled=enabled)
             if db is not None:
                 db.save_zone(zone_id, zone)
+            self._zones[zone_id] = zone
 
     def acm_enabled(self, zone_id: str) -> bool:
         with self._lock:
@@ -224,10 +220,10 @@ class Store:
                 active_at=now + delay,
             )
             with self._tx() as db:
-                self._seq = entry.seq
-                self._entries[entry.id] = entry
                 if db is not None:
                     db.save_entry(entry)
+                self._seq = entry.seq
+                self._entries[entry.id] = entry
             return entry.to_api(now)
 
     def get(self, zone_id: str, entry_id: str) -> dict[str, Any]:
@@ -247,16 +243,20 @@ class Store:
                 return {"id": entry.id}
             with self._tx() as db:
                 if self.deletion_delay <= 0:
-                    del self._entries[entry.id]
                     if db is not None:
                         db.delete_entry(entry.id)
+                    del self._entries[entry.id]
                 else:
                     delay = dt.timedelta(seconds=self.deletion_delay)
-                    entry.deletion_requested_at = now
-                    entry.deleted_at = now + delay / 2
-                    entry.gone_at = now + delay
+                    deleting = dataclasses.replace(
+                        entry,
+                        deletion_requested_at=now,
+                        deleted_at=now + delay / 2,
+                        gone_at=now + delay,
+                    )
                     if db is not None:
-                        db.save_entry(entry)
+                        db.save_entry(deleting)
+                    self._entries[entry.id] = deleting
             return {"id": entry.id}
 
     def list_page(
@@ -298,9 +298,6 @@ class Store:
                 total_count=len(rows),
             )
 
-    def total_pages(self, page: Page) -> int:
-        return max(1, math.ceil(page.total_count / page.per_page))
-
     def entries(self) -> list[Entry]:
         """Every stored entry (all zones), in upload order — for tests and the control API."""
         with self._lock:
@@ -319,18 +316,18 @@ class Store:
         if not gone:
             return
         with self._tx() as db:
+            if db is not None:
+                for entry_id in gone:
+                    db.delete_entry(entry_id)
             for entry_id in gone:
                 del self._entries[entry_id]
-                if db is not None:
-                    db.delete_entry(entry_id)
 
     @contextmanager
     def _tx(self) -> Iterator[_Database | None]:
         """One SQLite transaction (when persisting) around an in-memory change.
 
-        The in-memory change is made inside the block; if the database write fails, the
-        exception propagates and the transaction rolls back (callers make the memory change
-        last, or only after the database call succeeded, where it matters).
+        Callers write to the database first and change memory last, inside the block: if a
+        database write fails, the transaction rolls back and memory is untouched.
         """
         if self._db is None:
             yield None

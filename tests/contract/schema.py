@@ -33,7 +33,12 @@ def spec() -> dict[str, Any]:
 
 
 def _validator(schema: Mapping[str, Any]) -> OAS30ReadValidator:
-    root = {**schema, "components": spec()["components"]}
+    return _cached_validator(json.dumps(schema, sort_keys=True))
+
+
+@functools.cache
+def _cached_validator(schema_json: str) -> OAS30ReadValidator:
+    root = {**json.loads(schema_json), "components": spec()["components"]}
     return OAS30ReadValidator(root, format_checker=OAS30ReadValidator.FORMAT_CHECKER)
 
 
