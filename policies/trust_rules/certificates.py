@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import TypeVar
@@ -29,6 +30,8 @@ from .errors import (
 
 #: Hex characters kept at each end of a shortened fingerprint ("3f2a…9c1b").
 SHORT_FINGERPRINT_CHARS = 4
+#: Distinct certificate texts whose facts are remembered (a trust store holds a few dozen).
+FACTS_CACHE_SIZE = 1024
 
 CERTIFICATE_LABEL = "CERTIFICATE"
 PRIVATE_KEY_MESSAGE = "private key material found — remove it; never upload or commit private keys"
@@ -174,8 +177,24 @@ def certificate_facts(certificate: x509.Certificate) -> CertificateFacts:
 
 
 def facts_from_text(text: object) -> CertificateFacts:
-    """Parse ``text`` and derive its facts; raises ``CertificateInputError`` like the parser."""
+    """Parse ``text`` and derive its facts; raises ``CertificateInputError`` like the parser.
+
+    Results are remembered per input text: the pack evaluates every policy separately on the
+    same certificate, and signature verification dominates the cost. Refusals are not cached.
+    """
+    if isinstance(text, str):
+        return _facts_of_pem(text)
     return certificate_facts(parse_certificate_input(text))
+
+
+@functools.lru_cache(maxsize=FACTS_CACHE_SIZE)
+def _facts_of_pem(text: str) -> CertificateFacts:
+    return certificate_facts(parse_certificate_input(text))
+
+
+def forget_cached_facts() -> None:
+    """Empty the facts cache (benchmarks measure the uncached cost)."""
+    _facts_of_pem.cache_clear()
 
 
 def _extension(

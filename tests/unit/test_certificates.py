@@ -367,3 +367,11 @@ def test_shorten(text: str, expected: str) -> None:
 def test_ec_curve_is_reported_by_its_standard_name() -> None:
     assert isinstance(ec_key("secp521r1").curve, ec.SECP521R1)
     assert facts_from_text(root_ca(key=ec_key("secp521r1")).pem).ec_curve == "secp521r1"
+
+
+def test_facts_are_remembered_per_text_but_refusals_are_not() -> None:
+    pem = root_ca("Cached Root").pem
+    assert facts_from_text(pem) is facts_from_text(pem)
+    for _ in range(2):
+        with pytest.raises(CertificateBundleError):
+            facts_from_text(pem + pem)

@@ -1,0 +1,139 @@
+"""How fast are the per-certificate policy checks? Run: ``python -m bench.bench_policy_checks``.
+
+Generates certificates into a temporary folder (a few keys reused: keys are slow, certificates
+are cheap), then times, on one core, reading each PEM file, parsing it, computing its facts
+(including the self-signature verification) and running every per-certificate policy. For scale
+it runs ``openssl x509 -checkend N -noout -in FILE`` once per file on a subsample and extrapolates
+to all files — which answers only *one* of our questions per file. Not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+from policies.trust_rules.catalog import RESOURCE_POLICIES, SPECS_BY_NAME, entry_for
+from policies.trust_rules.certificates import forget_cached_facts
+from policies.trust_rules.wording import Place
+
+DEFAULT_COUNT = 10_000
+DEFAULT_OPENSSL_SAMPLE = 200
+TARGET_SECONDS = 1.0
+CHECKEND_SECONDS = 30 * 24 * 3600
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+
+
+Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+def _keys() -> list[tuple[str, Key]]:
+    """A mix of the key types roots use: RSA 2048 twice as often as the others."""
+    return [
+        ("RSA 2048", rsa.generate_private_key(65537, 2048)),
+        ("RSA 2048", rsa.generate_private_key(65537, 2048)),
+        ("RSA 4096", rsa.generate_private_key(65537, 4096)),
+        ("EC P-256", ec.generate_private_key(ec.SECP256R1())),
+        ("EC P-384", ec.generate_private_key(ec.SECP384R1())),
+        ("Ed25519", ed25519.Ed25519PrivateKey.generate()),
+    ]
+
+
+def generate(folder: Path, count: int) -> dict[str, list[Path]]:
+    """PEM files in ``folder``, grouped by the kind of key that signed them."""
+    keys = _keys()
+    paths: dict[str, list[Path]] = {}
+    for index in range(count):
+        label, key = keys[index % len(keys)]
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Bench Root {index}")])
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(index + 1)
+            .not_valid_before(NOW - dt.timedelta(days=index % 400 + 31))
+            .not_valid_after(NOW + dt.timedelta(days=(index % 900) - 30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
+        )
+        path = folder / f"ca-{index:05d}.pem"
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        paths.setdefault(label, []).append(path)
+    return paths
+
+
+def run_checks(paths: list[Path]) -> tuple[float, int]:
+    """Seconds for reading + parsing + facts + every resource policy; and the violation count."""
+    settings = {p.spec.name: SPECS_BY_NAME[p.spec.name].read_config({}) for p in RESOURCE_POLICIES}
+    violations = 0
+    forget_cached_facts()
+    start = time.perf_counter()
+    for path in paths:
+        entry = entry_for(path.read_text(), Place(path.name, "bench-zone", kind="file"))
+        for policy in RESOURCE_POLICIES:
+            violations += len(policy.evaluate(entry, NOW, settings[policy.spec.name]).violations)
+    return time.perf_counter() - start, violations
+
+
+def run_openssl(paths: list[Path]) -> float:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise SystemExit("openssl not found on PATH")
+    start = time.perf_counter()
+    for path in paths:
+        subprocess.run(
+            [openssl, "x509", "-checkend", str(CHECKEND_SECONDS), "-noout", "-in", str(path)],
+            capture_output=True,
+            check=False,
+        )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
+    parser.add_argument("--openssl-sample", type=int, default=DEFAULT_OPENSSL_SAMPLE)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+    with tempfile.TemporaryDirectory(prefix="bench-policy-") as folder:
+        started = time.perf_counter()
+        groups = generate(Path(folder), args.count)
+        paths = sorted(path for group in groups.values() for path in group)
+        print(f"generated {len(paths)} certificates in {time.perf_counter() - started:.1f} s")
+        run_checks(paths[: min(200, len(paths))])  # warm caches and imports
+        ours, violations = run_checks(paths)
+        per_kind = {label: run_checks(group)[0] / len(group) for label, group in groups.items()}
+        sample = paths[: args.openssl_sample]
+        openssl_sample = run_openssl(sample)
+    openssl_total = openssl_sample / len(sample) * len(paths)
+    print(f"per-certificate policies ({len(RESOURCE_POLICIES)}) incl. read, parse, facts:")
+    print(f"  total {ours:.3f} s for {len(paths)} files, {ours / len(paths) * 1e6:.1f} µs each")
+    print(f"  target ≤ {TARGET_SECONDS:.1f} s: {'met' if ours <= TARGET_SECONDS else 'NOT met'}")
+    print(f"  violations found: {violations}")
+    for label, seconds in per_kind.items():
+        print(
+            f"  {label:<8}: {seconds * 1e6:6.1f} µs each -> {seconds * len(paths):.2f} s "
+            f"if all {len(paths)} were {label}"
+        )
+    print(
+        f"openssl x509 -checkend, one process per file: {openssl_sample:.2f} s for "
+        f"{len(sample)} files, extrapolated to {openssl_total:.1f} s for {len(paths)} "
+        "(one expiry question per file)"
+    )
+    print(f"ratio openssl / ours: {openssl_total / ours:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
