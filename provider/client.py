@@ -77,6 +77,8 @@ MAX_PAGES = 200
 MAX_ID_LENGTH = 32
 #: A root CA in PEM is a few KiB; anything this large is a mistake, not a certificate.
 MAX_CERTIFICATE_LENGTH = 64 * 1024
+#: Distinct timestamps remembered by parse_rfc3339 (a few hundred bytes each).
+RFC3339_CACHE_SIZE = 4096
 #: Cloudflare's code for "Advanced Certificate Manager is not enabled on this zone" (observed).
 ACM_NOT_ENABLED_CODE = 1450
 
@@ -104,6 +106,7 @@ class EntryStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+_STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
 #: Entries on their way out: never the result of a fresh upload.
 _LEAVING = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
@@ -122,8 +125,13 @@ class TrustStoreEntry:
     uploaded_on: dt.datetime
 
 
+@functools.lru_cache(maxsize=RFC3339_CACHE_SIZE)
 def parse_rfc3339(text: str) -> dt.datetime:
-    """Parse an RFC 3339 timestamp strictly (offset required) into an aware UTC datetime."""
+    """Parse an RFC 3339 timestamp strictly (offset required) into an aware UTC datetime.
+
+    Cached: listings repeat the same instants (uploaded_on == updated_at, batch uploads, the
+    same zone listed again), and parsing is most of a listing's client-side cost.
+    """
     match = _RFC3339.fullmatch(text)
     if match is None:
         raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
@@ -610,7 +618,7 @@ class TrustStoreClient:
                 expires_on=parse_rfc3339(_field(data, "expires_on")),
                 issuer=_field(data, "issuer"),
                 signature=_field(data, "signature"),
-                status=EntryStatus(_field(data, "status")),
+                status=_status(_field(data, "status")),
                 updated_at=parse_rfc3339(_field(data, "updated_at")),
                 uploaded_on=parse_rfc3339(_field(data, "uploaded_on")),
             )
@@ -638,6 +646,13 @@ def _field(data: dict[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"field {name!r} is missing or not a string")
     return value
+
+
+def _status(value: str) -> EntryStatus:
+    status = _STATUS_BY_VALUE.get(value)
+    if status is None:
+        raise ValueError(f"{value!r} is not a valid EntryStatus")
+    return status
 
 
 def _whole_number(value: object) -> int | None:
