@@ -405,6 +405,12 @@ class TrustStoreClient:
                 if type(refusal) is ApiError and current.maybe_applied:
                     stored = self._find_stored(call, current, pem)
                     if stored is not None:
+                        _LOG.info(
+                            "upload to zone %s was refused after an earlier attempt landed:"
+                            " reusing entry %s",
+                            call.zone_id,
+                            stored.id,
+                        )
                         return stored
                 raise
             return self._parse_entry(call, payload.get("result"))

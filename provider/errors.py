@@ -130,7 +130,7 @@ class _RequestError(TrustStoreError):
     def _outcome_note(self) -> str:
         if not self.outcome_unknown:
             return ""
-        if self.operation == "upload":
+        if self.operation.startswith("upload"):
             return (
                 " An earlier attempt may have reached Cloudflare: list the zone to see whether"
                 " the certificate was stored before uploading it again."
