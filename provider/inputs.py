@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from policies.trust_rules import certificates
@@ -67,8 +68,9 @@ class Failure:
 
 
 def is_unknown(value: object) -> bool:
-    """Whether ``value`` is the engine's placeholder for a value not known until apply."""
-    return isinstance(value, str) and value == rpc.UNKNOWN
+    """Whether ``value`` stands for a value not known until apply: the SDK hands providers an
+    ``Unknown`` object, or the engine's sentinel string where it was not converted."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
 
 def check_zone_id(value: object) -> tuple[str | None, Failure | None]:
