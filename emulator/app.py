@@ -96,6 +96,7 @@ class Emulator:
         saved_offset = self.store.meta("clock_offset")
         if saved_offset:
             self.clock.advance(float(saved_offset))
+        self._no_time_travel()
         self.faults = FaultPlan()
         self._limiter = (
             RateLimiter(*self.config.rate_limit, now=self._monotonic)
@@ -170,6 +171,23 @@ class Emulator:
 
     def close(self) -> None:
         self.store.close()
+
+    def _no_time_travel(self) -> None:
+        """After a restart on a persisted store, never let the clock run behind what it
+        already recorded (e.g. ``--start-time`` given again): move it forward if needed."""
+        latest = max(
+            (
+                t
+                for e in self.store.entries()
+                for t in (e.uploaded_on, e.deletion_requested_at)
+                if t is not None
+            ),
+            default=None,
+        )
+        if latest is not None:
+            behind = (latest - self.clock()).total_seconds()
+            if behind > 0:
+                self.advance_clock(behind)
 
     def _monotonic(self) -> float:
         return time.monotonic() + self.clock.offset_seconds
