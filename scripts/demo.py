@@ -1,0 +1,236 @@
+"""``make demo``: the real stack program, on the real Pulumi CLI, against the local emulator.
+
+No Cloudflare account is needed and none is touched: the demo always starts its own emulator
+and points the provider at it, whatever CLOUDFLARE_* variables the shell holds (they are
+removed from the environment of every command it runs).
+
+Steps: start ``python -m emulator``; generate two demo root CAs (their private keys stay in
+memory and are discarded); ``pulumi up`` the repository's stack in ``.demo/`` (own
+PULUMI_HOME, file backend, passphrase secrets); print the entries; rotate one CA (the new entry
+is created before the old one is deleted); refresh; destroy. ``--keep`` leaves the stack up
+and tells how to continue by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from emulator.process import EmulatorProcess
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO_ROOT / ".demo"
+DEMO_ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+STACK = "demo"
+#: Bound on every CLI command: the first run compiles bytecode, later ones take seconds.
+COMMAND_TIMEOUT_SECONDS = 600
+KEEP_SECONDS = 3600
+
+
+def demo_root_ca(common_name: str, now: dt.datetime, days: int) -> str:
+    """A self-signed root CA as PEM; its private key is never written anywhere."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Trust Store Demo"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+class Demo:
+    """The demo folder, its isolated Pulumi environment, and the commands run in it."""
+
+    def __init__(self, folder: Path, base_url: str) -> None:
+        self.folder = folder
+        self.cas = folder / "cas"
+        home, backend = folder / "pulumi-home", folder / "backend"
+        for path in (self.cas, home, backend):
+            path.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_"))}
+        env.update(
+            {
+                "PULUMI_HOME": str(home),
+                "PULUMI_BACKEND_URL": f"file://{backend}",
+                "PULUMI_CONFIG_PASSPHRASE": "demo-passphrase",
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+                "PULUMI_SKIP_CONFIRMATIONS": "true",
+                "PULUMI_SUPPRESS_COPILOT_LINK": "true",
+                "PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), os.environ["PATH"]]),
+                # The emulator, never a real account (see the module docstring).
+                "CLOUDFLARE_BASE_URL": base_url,
+                "CLOUDFLARE_API_TOKEN": "demo-token",
+            }
+        )
+        self.env = env
+
+    def pulumi(self, *args: str, show: bool = True, stdin: str | None = None) -> str:
+        """Run one CLI command in the demo folder; echo it and its output; fail loudly."""
+        if show:
+            print(f"\n$ pulumi {' '.join(args)}", flush=True)
+        done = subprocess.run(
+            ["pulumi", *args],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            input=stdin,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if show:
+            print(done.stdout.rstrip(), flush=True)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(f"demo failed: `pulumi {' '.join(args)}` exited {done.returncode}")
+        return done.stdout
+
+    def write_program(self) -> None:
+        """The repository's own stack program, with the virtualenv path made absolute."""
+        shutil.copy(REPO_ROOT / "__main__.py", self.folder / "__main__.py")
+        project = (REPO_ROOT / "Pulumi.yaml").read_text()
+        venv = Path(sys.prefix)
+        project = project.replace("virtualenv: .venv", f"virtualenv: {venv}")
+        (self.folder / "Pulumi.yaml").write_text(project)
+
+    def entries(self) -> dict[str, dict[str, str]]:
+        outputs = json.loads(self.pulumi("stack", "output", "--json", show=False))
+        entries: dict[str, dict[str, str]] = outputs.get("entries", {})
+        return entries
+
+
+def print_entries(title: str, entries: Mapping[str, Mapping[str, str]]) -> None:
+    print(f"\n== {title}")
+    for name, entry in entries.items():
+        print(
+            f"   {name:<22} id {entry['id']}  {entry['status']:<8} expires {entry['expiresOn']}"
+            f"  SHA-256 {entry['fingerprintSha256'][:16]}…  {entry['subject']}"
+        )
+
+
+def print_api_calls(emulator: EmulatorProcess, since: int) -> int:
+    log = emulator.control.requests()
+    for request in log[since:]:
+        print(f"   API: {request['method']:<6} {request['path']}  -> {request['status']}")
+    return len(log)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.demo", description=__doc__)
+    parser.add_argument("--keep", action="store_true", help="leave the stack up at the end")
+    args = parser.parse_args(argv)
+    if shutil.which("pulumi") is None:
+        raise SystemExit("demo needs the Pulumi CLI on PATH: run `make demo` (it installs it)")
+
+    if DEMO_DIR.exists():
+        shutil.rmtree(DEMO_DIR)
+    now = dt.datetime.now(dt.UTC)
+    with EmulatorProcess(["--token", "demo-token"]) as emulator:
+        print(f"Emulated Cloudflare API at {emulator.base_url} (no account is used)")
+        demo = Demo(DEMO_DIR, emulator.base_url)
+        demo.write_program()
+        (demo.cas / "origin-root-2026.pem").write_text(
+            demo_root_ca("Demo Origin Root 2026", now, 365)
+        )
+        (demo.cas / "partner-root.pem").write_text(demo_root_ca("Demo Partner Root", now, 3650))
+
+        demo.pulumi("stack", "init", STACK)
+        demo.pulumi("config", "set", "zoneId", DEMO_ZONE)
+        demo.pulumi("config", "set", "certificatesDir", "cas")
+        seen = 0
+
+        demo.pulumi("up", "--yes", "--skip-preview")
+        seen = print_api_calls(emulator, seen)
+        print_entries("Trust store after the first up", demo.entries())
+
+        demo.pulumi("up", "--yes", "--skip-preview")
+        print("   (no changes, and no API calls:)")
+        seen = print_api_calls(emulator, seen)
+
+        print("\n== Rotating origin-root-2026.pem to a new CA: create first, then delete")
+        (demo.cas / "origin-root-2026.pem").write_text(
+            demo_root_ca("Demo Origin Root 2026 (rotated)", now, 730)
+        )
+        demo.pulumi("up", "--yes", "--skip-preview")
+        seen = print_api_calls(emulator, seen)
+
+        demo.pulumi("refresh", "--yes", "--skip-preview")
+        seen = print_api_calls(emulator, seen)
+        print_entries("Trust store after rotation and refresh", demo.entries())
+
+        if args.keep:
+            keep_running(demo, emulator)
+            return 0
+        demo.pulumi("destroy", "--yes", "--skip-preview")
+        print_api_calls(emulator, seen)
+        left = [e for e in emulator.control.state() if e.get("zone_id") == DEMO_ZONE]
+        print(f"\nDone: the stack is destroyed; {len(left)} entries left in the demo zone.")
+    return 0
+
+
+def keep_running(demo: Demo, emulator: EmulatorProcess) -> None:
+    """Leave stack and emulator up, say how to use them, and stop on Ctrl-C (or after
+    KEEP_SECONDS, so the emulator never outlives a forgotten terminal by much)."""
+    exports = " ".join(
+        f"{key}={demo.env[key]}"
+        for key in (
+            "PULUMI_HOME",
+            "PULUMI_BACKEND_URL",
+            "PULUMI_CONFIG_PASSPHRASE",
+            "CLOUDFLARE_BASE_URL",
+            "CLOUDFLARE_API_TOKEN",
+        )
+    )
+    print(
+        f"\nThe stack is up in {demo.folder}, the emulator at {emulator.base_url}."
+        f"\nIn another terminal:\n   cd {demo.folder} && export {exports}"
+        "\n   pulumi stack output --json; pulumi refresh; pulumi destroy"
+        f"\nPress Ctrl-C here to stop the emulator (it stops by itself in {KEEP_SECONDS} s)."
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        time.sleep(KEEP_SECONDS)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
