@@ -34,6 +34,7 @@ from emulator.process import EmulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / ".demo"
+POLICY_PACK = REPO_ROOT / "policies"
 DEMO_ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 STACK = "demo"
 #: Bound on every CLI command: the first run compiles bytecode, later ones take seconds.
@@ -180,7 +181,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         demo.pulumi("config", "set", "certificatesDir", "cas")
         seen = 0
 
-        demo.pulumi("up", "--yes", "--skip-preview")
+        # The first up runs the project's policy pack too: each CA is checked before upload.
+        demo.pulumi("up", "--yes", "--skip-preview", "--policy-pack", str(POLICY_PACK))
         seen = print_api_calls(emulator, seen)
         print_entries("Trust store after the first up", demo.entries())
 
