@@ -1,0 +1,185 @@
+"""``python -m bench.bench_provider``: what our provider adds to Pulumi's own cost.
+
+Two stacks, run side by side in one session on the same machine:
+
+* ``noop``  - N ``provider.noop.Noop`` dynamic resources (the engine's floor: same language host,
+  same dynamic-provider process, no API calls);
+* ``trust`` - N ``CustomOriginTrustStore`` entries against ``python -m emulator``.
+
+It prints the ``pulumi up`` wall time of each and their ratio (target <= 1.3), and, from the
+emulator's request log, the API requests per create, read (refresh) and delete (target: exactly
+one each). Figures, not pass/fail. Rounds alternate the two stacks so drift hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from emulator.process import EmulatorProcess
+
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+TOKEN = "bench-token"  # noqa: S105 - the local emulator's token, not a credential
+COMMAND_TIMEOUT_SECONDS = 900
+
+NOOP_PROGRAM = """
+    from provider.noop import Noop
+
+    for i in range({n}):
+        Noop(f"noop-{{i:03d}}", value=f"value-{{i}}")
+"""
+
+TRUST_PROGRAM = """
+    import pathlib
+    from provider import CustomOriginTrustStore, CustomOriginTrustStoreArgs
+
+    for path in sorted(pathlib.Path("cas").glob("*.pem")):
+        CustomOriginTrustStore(
+            f"ca-{{path.stem}}",
+            CustomOriginTrustStoreArgs(zone_id="{zone}", certificate=path.read_text()),
+        )
+"""
+
+
+def root_pem(index: int) -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Bench Root {index:03d}")])
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+class Project:
+    """A project folder with its own PULUMI_HOME and file backend."""
+
+    def __init__(self, root: Path, name: str, program: str, extra_env: dict[str, str]) -> None:
+        self.dir = root / name
+        (self.dir / "home").mkdir(parents=True)
+        (self.dir / "backend").mkdir()
+        (self.dir / "Pulumi.yaml").write_text(
+            f"name: bench-{name}\nruntime:\n  name: python\n  options:\n"
+            f"    toolchain: pip\n    virtualenv: {sys.prefix}\n"
+        )
+        (self.dir / "__main__.py").write_text(textwrap.dedent(program))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_"))}
+        env.update(
+            {
+                "PULUMI_HOME": str(self.dir / "home"),
+                "PULUMI_BACKEND_URL": f"file://{self.dir / 'backend'}",
+                "PULUMI_CONFIG_PASSPHRASE": "bench",
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+                "PULUMI_SKIP_CONFIRMATIONS": "true",
+                "PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), os.environ["PATH"]]),
+                **extra_env,
+            }
+        )
+        self.env = env
+        self.pulumi("stack", "init", "bench")
+
+    def pulumi(self, *args: str) -> float:
+        """Run one command; its wall time in seconds."""
+        started = time.perf_counter()
+        done = subprocess.run(
+            ["pulumi", *args],
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"pulumi {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return elapsed
+
+
+def per_operation(requests: list[dict[str, object]], count: int) -> str:
+    methods = Counter(str(r["method"]) for r in requests)
+    total = sum(methods.values())
+    detail = ", ".join(f"{m} {c}" for m, c in sorted(methods.items()))
+    return f"{total / count:.2f} requests each ({detail} for {count})"
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_provider")
+    parser.add_argument("--resources", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    n = args.resources
+
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-provider-") as tmp,
+        EmulatorProcess(["--token", TOKEN]) as emulator,
+    ):
+        root = Path(tmp)
+        env = {"CLOUDFLARE_BASE_URL": emulator.base_url, "CLOUDFLARE_API_TOKEN": TOKEN}
+        noop = Project(root, "noop", NOOP_PROGRAM.format(n=n), {})
+        trust = Project(root, "trust", TRUST_PROGRAM.format(zone=ZONE), env)
+        (trust.dir / "cas").mkdir()
+        for i in range(n):
+            (trust.dir / "cas" / f"root-{i:03d}.pem").write_text(root_pem(i))
+
+        # Warm-up: bytecode compilation and first plugin start are not what we measure.
+        noop.pulumi("preview")
+        trust.pulumi("preview")
+
+        noop_times, trust_times = [], []
+        creates: list[dict[str, object]] = []
+        reads: list[dict[str, object]] = []
+        deletes: list[dict[str, object]] = []
+        for round_number in range(args.rounds):
+            noop_times.append(noop.pulumi("up", "--yes", "--skip-preview"))
+            emulator.control.clear_requests()
+            trust_times.append(trust.pulumi("up", "--yes", "--skip-preview"))
+            if round_number == 0:
+                creates = emulator.control.requests()
+                emulator.control.clear_requests()
+                trust.pulumi("refresh", "--yes", "--skip-preview")
+                reads = emulator.control.requests()
+            emulator.control.clear_requests()
+            trust.pulumi("destroy", "--yes", "--skip-preview")
+            if round_number == 0:
+                deletes = emulator.control.requests()
+            noop.pulumi("destroy", "--yes", "--skip-preview")
+
+    noop_s, trust_s = statistics.median(noop_times), statistics.median(trust_times)
+    print(f"pulumi up of {n} resources, median of {args.rounds} rounds (same machine, same run):")
+    print(f"  no-op dynamic resources (engine floor): {noop_s:6.2f} s")
+    print(f"  CustomOriginTrustStore vs emulator:     {trust_s:6.2f} s")
+    print(f"  ratio trust / no-op: {trust_s / noop_s:.2f}  (target <= 1.3)")
+    print("API requests per operation (emulator request log; target exactly 1):")
+    print(f"  create: {per_operation(creates, n)}")
+    print(f"  read:   {per_operation(reads, n)}")
+    print(f"  delete: {per_operation(deletes, n)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
