@@ -3,6 +3,7 @@ provider runs in another process, so the API must be on a real port)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -12,6 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+import httpx
 
 from emulator.control import EmulatorControl
 
@@ -29,6 +33,7 @@ class EmulatorProcess:
         python: str = sys.executable,
         startup_timeout: float = 30.0,
         env: dict[str, str] | None = None,
+        keep_responses: bool = False,
     ) -> None:
         self.args = list(args or [])
         if "--port" not in self.args:
@@ -41,6 +46,10 @@ class EmulatorProcess:
         self.base_url = ""
         self.root_url = ""
         self._control: EmulatorControl | None = None
+        self._keep_responses = keep_responses
+        #: With ``keep_responses``: the API responses it had produced, fetched just before
+        #: :meth:`stop` ended it (so they can still be checked after a test stopped it).
+        self.responses_at_stop: list[dict[str, Any]] = []
 
     @property
     def pid(self) -> int:
@@ -95,6 +104,9 @@ class EmulatorProcess:
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
         code = None
+        if self._keep_responses and self._proc is not None and self._proc.poll() is None:
+            with contextlib.suppress(httpx.HTTPError):
+                self.responses_at_stop = self.control.responses()
         if self._control is not None:
             self._control.close()
             self._control = None

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.contract.schema import PINNED, contract_errors
+from emulator import Emulator
+from emulator.state import Entry
+from emulator.transport import EmulatorTransport
+from tests.certs import root_ca
+from tests.contract.schema import PINNED, assert_all_conform, contract_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared" / "cloudflare-api" / "custom_trust_store.openapi.json"
@@ -115,3 +120,23 @@ def test_rate_limit_code_971_is_the_one_tolerated_deviation() -> None:
     }
     assert contract_errors("GET", ITEM, 429, body) == []
     assert contract_errors("GET", ITEM, 400, body)
+
+
+def test_the_fixtures_contract_check_catches_a_bad_emulator_response(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prove the teardown check is live: break the emulator, and the check must fail."""
+    real = Entry.to_api
+    monkeypatch.setattr(Entry, "to_api", lambda self, now: {**real(self, now), "status": "bogus"})
+    emu = Emulator()
+    with httpx.Client(
+        transport=EmulatorTransport(emu), base_url="http://emulator.invalid/client/v4"
+    ) as client:
+        client.post(
+            "/zones/" + "a" * 32 + "/acm/custom_trust_store",
+            json={"certificate": root_ca().pem},
+            headers={"Authorization": "Bearer test-token"},
+        )
+    with pytest.raises(AssertionError, match="bogus"):
+        assert_all_conform(emu.responses())
+    emu.close()
