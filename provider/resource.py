@@ -121,6 +121,12 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
         except TrustStoreError as exc:
             self._client_or_error = exc
 
+    def close(self) -> None:
+        """Release the client's connections (tests; the engine simply ends the process)."""
+        found = getattr(self, "_client_or_error", None)
+        if isinstance(found, TrustStoreClient):
+            found.close()
+
     def _client(self) -> TrustStoreClient:
         found: TrustStoreClient | TrustStoreError | None = getattr(self, "_client_or_error", None)
         if found is None:

@@ -1,0 +1,172 @@
+"""Configuration lookup, the bounded wait for ``active``, and the stack program's file rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provider.client import DEFAULT_BASE_URL, EntryStatus, TrustStoreEntry
+from provider.config import resolve_settings
+from provider.credentials import ApiKey, ApiToken
+from provider.errors import ConfigurationError
+from provider.lifecycle_errors import NotActiveError
+from provider.program import ProgramConfigError, find_ca_files, read_ca_file, resource_name_for
+from provider.waiting import wait_until_active
+from tests.certs import NOW, root_ca
+
+# -- configuration --------------------------------------------------------------------------
+
+
+def test_stack_config_wins_over_the_environment_and_a_token_over_a_key_pair() -> None:
+    env = {"CLOUDFLARE_API_TOKEN": "env-token", "CLOUDFLARE_BASE_URL": "https://env.example"}
+    settings = resolve_settings(
+        {"cloudflare:apiToken": "config-token", "cloudflare:baseUrl": "https://cfg.example"}, env
+    )
+    assert isinstance(settings.credentials, ApiToken)
+    assert settings.credentials.auth_headers() == {"Authorization": "Bearer config-token"}
+    assert settings.base_url == "https://cfg.example"
+
+    from_env = resolve_settings({}, env)
+    assert from_env.credentials.auth_headers() == {"Authorization": "Bearer env-token"}
+    assert from_env.base_url == "https://env.example"
+
+    legacy = resolve_settings(
+        {"cloudflare:apiKey": "k" * 37, "cloudflare:email": "a@b.example"}, {}
+    )
+    assert isinstance(legacy.credentials, ApiKey)
+    assert legacy.base_url == DEFAULT_BASE_URL
+
+
+def test_missing_or_half_credentials_name_what_to_set() -> None:
+    with pytest.raises(ConfigurationError, match="pulumi config set --secret cloudflare:apiToken"):
+        resolve_settings({}, {})
+    with pytest.raises(ConfigurationError, match="no account email"):
+        resolve_settings({"cloudflare:apiKey": "k" * 37}, {})
+
+
+def test_settings_cannot_be_pickled() -> None:
+    import pickle
+
+    settings = resolve_settings({"cloudflare:apiToken": "secret-token"}, {})
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(settings)
+
+
+# -- waiting ----------------------------------------------------------------------------------
+
+
+def entry(status: EntryStatus) -> TrustStoreEntry:
+    return TrustStoreEntry(
+        id="a" * 32,
+        certificate="",
+        expires_on=NOW,
+        issuer="",
+        signature="",
+        status=status,
+        updated_at=NOW,
+        uploaded_on=NOW,
+    )
+
+
+class FakeTime:
+    """A clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_wait_polls_until_active() -> None:
+    clock = FakeTime()
+    answers = iter([entry(EntryStatus.PENDING_DEPLOYMENT), entry(EntryStatus.ACTIVE)])
+    done = wait_until_active(
+        lambda: next(answers),
+        entry(EntryStatus.INITIALIZING),
+        zone_id="z",
+        timeout=60,
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
+    )
+    assert done.status == EntryStatus.ACTIVE
+    assert clock.sleeps == [2.0, 2.0]
+
+
+def test_wait_is_bounded_in_time_and_in_polls() -> None:
+    clock = FakeTime()
+    polls: list[int] = []
+
+    def fetch() -> TrustStoreEntry:
+        polls.append(1)
+        return entry(EntryStatus.INITIALIZING)
+
+    with pytest.raises(NotActiveError, match="still initializing after 10 s"):
+        wait_until_active(
+            fetch,
+            entry(EntryStatus.INITIALIZING),
+            zone_id="z",
+            timeout=10,
+            monotonic=clock.monotonic,
+            sleep=clock.sleep,
+        )
+    assert clock.now == pytest.approx(10)
+    assert len(polls) <= 6
+
+
+def test_wait_gives_up_at_once_on_an_expired_entry() -> None:
+    clock = FakeTime()
+    with pytest.raises(NotActiveError, match="it is expired, so it never will be"):
+        wait_until_active(
+            lambda: entry(EntryStatus.ACTIVE),
+            entry(EntryStatus.EXPIRED),
+            zone_id="z",
+            timeout=60,
+            monotonic=clock.monotonic,
+            sleep=clock.sleep,
+        )
+    assert clock.sleeps == []
+
+
+# -- the stack program's files ---------------------------------------------------------------------
+
+
+def test_resource_names_come_from_file_names() -> None:
+    assert resource_name_for(Path("certs/Origin Root 2026.pem")) == "ca-Origin-Root-2026"
+    assert resource_name_for(Path("x/partner_root.v2.pem")) == "ca-partner_root.v2"
+
+
+def test_files_from_a_list_and_a_folder_with_clear_refusals(tmp_path: Path) -> None:
+    (tmp_path / "cas").mkdir()
+    for name in ("b", "a"):
+        (tmp_path / "cas" / f"{name}.pem").write_text(root_ca(name).pem)
+    (tmp_path / "extra.pem").write_text(root_ca("extra").pem)
+
+    found = find_ca_files(tmp_path, ["extra.pem"], "cas")
+    assert [f.resource_name for f in found] == ["ca-extra", "ca-a", "ca-b"]
+
+    with pytest.raises(ProgramConfigError, match="No CA certificates configured"):
+        find_ca_files(tmp_path)
+    with pytest.raises(ProgramConfigError, match="is not a folder"):
+        find_ca_files(tmp_path, certificates_dir="missing")
+    with pytest.raises(ProgramConfigError, match="does not exist"):
+        find_ca_files(tmp_path, ["nope.pem"])
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "a.pem").write_text(root_ca("clash").pem)
+    with pytest.raises(ProgramConfigError, match="would both be resource 'ca-a'"):
+        find_ca_files(tmp_path, ["other/a.pem"], "cas")
+
+
+def test_a_key_file_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    ca = root_ca("Keyed")
+    path = tmp_path / "keyed.pem"
+    path.write_text(ca.pem + ca.key_pem)
+    with pytest.raises(ProgramConfigError, match="private key material") as refused:
+        read_ca_file(path)
+    assert ca.key_pem.splitlines()[1] not in str(refused.value)
