@@ -20,6 +20,7 @@ Control API (outside ``/client/v4``, no token, plain JSON, never logged or fault
     GET    /__emulator/requests   the API request log, oldest first
     DELETE /__emulator/requests   clear it (and the recorded responses)
     GET    /__emulator/responses  every API response produced (for contract checks)
+    GET    /__emulator/internal_errors   tracebacks of emulator bugs (answered 500)
     DELETE /__emulator/responses  clear them
     GET|PUT /__emulator/zones/{zone_id}   {"acm_enabled": bool}
     GET|POST /__emulator/clock    {"advance_seconds": N} moves the clock forward
@@ -33,8 +34,10 @@ import hmac
 import json
 import re
 import secrets
+import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -106,6 +109,7 @@ class Emulator:
         self._log: list[dict[str, Any]] = []
         self._responses: list[dict[str, Any]] = []
         self._seq = 0
+        self._internal_errors: list[str] = []
         self._log_lock = threading.Lock()
 
     # -- Python API for tests ----------------------------------------------------------------
@@ -133,6 +137,11 @@ class Emulator:
         delivered`` (``delivered`` is False for ``drop_after_commit``)."""
         with self._log_lock:
             return [dict(r) for r in self._responses]
+
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of emulator bugs hit while handling API requests (answered with 500)."""
+        with self._log_lock:
+            return list(self._internal_errors)
 
     def clear_responses(self) -> None:
         with self._log_lock:
@@ -245,6 +254,11 @@ class Emulator:
             outcome = self._handle(environ, method, path, query, body)
         except errors.ApiError as exc:
             outcome = _failure(exc)
+        except Exception as exc:  # a bug in the emulator: answer 500, and keep it for tests
+            with self._log_lock:
+                self._internal_errors.append(traceback.format_exc())
+            print(traceback.format_exc(), file=environ.get("wsgi.errors") or sys.stderr)
+            outcome = _failure(errors.internal(exc))
         if fault is not None and fault.mode == "drop_after_commit":
             record["applied_status"] = outcome.status
             self._record_response(record, method, path, outcome, delivered=False)
@@ -410,6 +424,8 @@ class Emulator:
             if method == "DELETE":
                 self.clear_requests()
                 return 200, []
+        if sub == "/internal_errors" and method == "GET":
+            return 200, self.internal_errors()
         if sub == "/responses":
             if method == "GET":
                 return 200, self.responses()

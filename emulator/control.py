@@ -52,6 +52,10 @@ class EmulatorControl:
         result: list[dict[str, Any]] = self._call("GET", "/responses")
         return result
 
+    def internal_errors(self) -> list[str]:
+        result: list[str] = self._call("GET", "/internal_errors")
+        return result
+
     def add_fault(self, mode: str, **fields: Any) -> list[dict[str, Any]]:
         """Queue a fault, e.g. ``add_fault("error", status=503, count=2, method="POST")``."""
         result: dict[str, Any] = self._call("POST", "/faults", {"mode": mode, **fields})

@@ -45,6 +45,7 @@ clients and tests can rely on them). They sit in 1411..1420, beside the observed
                     the zone's trust store and not being deleted
 1419        404     no such trust store entry in the zone
 1420        400     invalid ``page``/``per_page``/``limit``/``offset`` query parameter
+10001       500     an emulator bug (never expected; tests fail on it)
 1000+status  any    injected ``error`` fault (``POST /__emulator/faults``), e.g. 1503
 ==========  ======  =================================================================
 """
@@ -237,3 +238,10 @@ def injected(status: int, code: int | None = None, message: str | None = None) -
         code if code is not None else 1000 + status,
         message or f"Injected fault: HTTP {status} (emulator fault injection)",
     )
+
+
+INTERNAL_ERROR = 10001
+
+
+def internal(exc: BaseException) -> ApiError:
+    return ApiError(500, INTERNAL_ERROR, f"Internal emulator error: {type(exc).__name__}")

@@ -50,6 +50,7 @@ class EmulatorProcess:
         #: With ``keep_responses``: the API responses it had produced, fetched just before
         #: :meth:`stop` ended it (so they can still be checked after a test stopped it).
         self.responses_at_stop: list[dict[str, Any]] = []
+        self.internal_errors_at_stop: list[str] = []
 
     @property
     def pid(self) -> int:
@@ -107,6 +108,7 @@ class EmulatorProcess:
         if self._keep_responses and self._proc is not None and self._proc.poll() is None:
             with contextlib.suppress(httpx.HTTPError):
                 self.responses_at_stop = self.control.responses()
+                self.internal_errors_at_stop = self.control.internal_errors()
         if self._control is not None:
             self._control.close()
             self._control = None

@@ -13,6 +13,7 @@ from emulator import Emulator, EmulatorConfig
 from emulator.clock import parse_rfc3339
 from emulator.control import EmulatorControl
 from emulator.server import EmulatorServer
+from emulator.transport import EmulatorTransport
 from tests.certs import NOW, expiring_in, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
 
@@ -236,3 +237,25 @@ def test_concurrent_uploads_are_all_kept(emulator_server: EmulatorServer) -> Non
     assert statuses == [200] * 24
     assert len(emulator_server.emulator.store.entries()) == 24
     assert [r["seq"] for r in emulator_server.emulator.requests()] == list(range(1, 25))
+
+
+def test_an_emulator_bug_is_a_500_and_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = Emulator()  # not the fixture: its teardown would (rightly) fail on the bug
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(emu.store, "list_page", broken)
+    with httpx.Client(
+        transport=EmulatorTransport(emu),
+        base_url="http://emulator.invalid/client/v4",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as client:
+        response = client.get(f"/zones/{ZONE_ID}/acm/custom_trust_store")
+    assert response.status_code == 500
+    assert response.json()["errors"] == [
+        {"code": 10001, "message": "Internal emulator error: RuntimeError"}
+    ]
+    (trace,) = emu.internal_errors()
+    assert "RuntimeError: boom" in trace
+    emu.close()
