@@ -374,15 +374,8 @@ class Emulator:
                 raise errors.invalid_token()
             return
         if email is not None or key is not None:
-            chain = []
-            if not email:
-                chain.append({"code": 6102, "message": "Invalid format for X-Auth-Email header"})
-            if not key:
-                chain.append({"code": 6103, "message": "Invalid format for X-Auth-Key header"})
-            if chain:
-                raise errors.ApiError(
-                    400, errors.INVALID_HEADERS, "Invalid request headers", error_chain=chain
-                )
+            if not email or not key:
+                raise errors.incomplete_key_pair(email_missing=not email, key_missing=not key)
             want_email, want_key = self.config.email, self.config.api_key
             if (
                 want_email is None

@@ -6,29 +6,33 @@ Every failure body has Cloudflare's shape::
 
 Where each code comes from
 --------------------------
-OBSERVED in the real API (public reports of real responses; wording as seen):
+OBSERVED in the real API (codes and wording from public reports of real responses). Where
+the HTTP status was not reported reliably, the status is OUR choice and marked "ours":
 
-==========  ======  =================================================================
-code        status  meaning
-==========  ======  =================================================================
-1450        400     Advanced Certificate Manager is not enabled on the zone (every
-                    custom-trust-store call). The *code* is observed; the wording is
-                    OURS (the real text was not found).
-7003 + 7000 400     invalid identifier in the path: ``Could not route to /zones/...,
-                    perhaps your object identifier is invalid?`` followed by
-                    ``No route for that URI``.
-7000        400     unknown route under ``/client/v4``: ``No route for that URI``.
-971         429     rate limited: ``Please wait and consider throttling your request
-                    speed`` (with a ``Retry-After`` header).
-6003/6111   400     ``Invalid request headers`` with an ``error_chain`` entry 6111
-                    ``Invalid format for Authorization header`` (not ``Bearer <token>``).
-9109        403     ``Invalid access token`` (well-formed bearer token that is not valid).
-9103        403     ``Unknown X-Auth-Key or X-Auth-Email`` (legacy key pair is wrong).
-10000       401     ``Authentication error`` — the code and wording are observed for auth
-                    failures; answering 401 when NO credentials were sent is OUR choice.
-10000       405     ``<METHOD> method not allowed for the api_token authentication
-                    scheme`` — wording seen in public reports; status 405 is OUR choice.
-==========  ======  =================================================================
+==========  ========  ===============================================================
+code        status    meaning
+==========  ========  ===============================================================
+1450        400 ours  Advanced Certificate Manager is not enabled on the zone (every
+                      custom-trust-store call). The code is observed; the WORDING is ours
+                      (the real text was not found).
+7003 + 7000 400 ours  invalid identifier in the path: ``Could not route to /zones/...,
+                      perhaps your object identifier is invalid?`` then ``No route for
+                      that URI`` (public mocks use 400 or 404; we chose 400).
+7000        400 ours  unknown route under ``/client/v4``: ``No route for that URI``.
+971         429       rate limited: ``Please wait and consider throttling your request
+                      speed``, with a ``Retry-After`` header. (971 is below the excerpt's
+                      ``minimum: 1000`` for error codes: a deviation of the real API that we
+                      keep; the contract check tolerates exactly this one.)
+6003/6111   400       ``Invalid request headers`` with an ``error_chain`` entry 6111
+                      ``Invalid format for Authorization header`` (not ``Bearer <token>``);
+                      6102/6103 ``Invalid format for X-Auth-Email/X-Auth-Key header`` for an
+                      incomplete legacy pair.
+9109        403       ``Invalid access token`` (well-formed bearer token that is not valid).
+9103        403 ours  ``Unknown X-Auth-Key or X-Auth-Email`` (legacy pair is wrong).
+10000       401 ours  ``Authentication error`` when NO credentials were sent.
+10000       405       ``<METHOD> method not allowed for the api_token authentication
+                      scheme`` for a method the route does not have.
+==========  ========  ===============================================================
 
 OUR CHOICE (the real codes are unknown; the emulator documents and keeps these stable so
 clients and tests can rely on them). They sit in 1411..1420, beside the observed ACM code 1450:
@@ -62,6 +66,8 @@ INVALID_ROUTE = 7003
 RATE_LIMITED = 971
 INVALID_HEADERS = 6003
 INVALID_AUTHORIZATION_FORMAT = 6111
+INVALID_EMAIL_FORMAT = 6102
+INVALID_KEY_FORMAT = 6103
 INVALID_ACCESS_TOKEN = 9109
 UNKNOWN_KEY_OR_EMAIL = 9103
 AUTHENTICATION_ERROR = 10000
@@ -158,6 +164,19 @@ def invalid_authorization_format() -> ApiError:
             }
         ],
     )
+
+
+def incomplete_key_pair(email_missing: bool, key_missing: bool) -> ApiError:
+    chain = []
+    if email_missing:
+        chain.append(
+            {"code": INVALID_EMAIL_FORMAT, "message": "Invalid format for X-Auth-Email header"}
+        )
+    if key_missing:
+        chain.append(
+            {"code": INVALID_KEY_FORMAT, "message": "Invalid format for X-Auth-Key header"}
+        )
+    return ApiError(400, INVALID_HEADERS, "Invalid request headers", error_chain=chain)
 
 
 def invalid_token() -> ApiError:
