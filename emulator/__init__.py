@@ -23,7 +23,9 @@ strength rules, HTML error pages from Cloudflare's edge, and TLS (plain HTTP on 
 
 Use: ``Emulator(EmulatorConfig(...), clock=...)`` in-process (``.wsgi_app``,
 ``emulator.transport.EmulatorTransport`` for httpx), ``emulator.server.EmulatorServer`` on a
-real socket, or ``python -m emulator --port 0`` as a process (prints its base URL first).
+real socket, or ``python -m emulator --port 0`` as a process (prints its base URL first;
+``emulator.process.EmulatorProcess`` starts one). ``emulator.control.EmulatorControl`` drives
+the control API of any running one. The pytest fixtures are in ``tests/fixtures/emulator.py``.
 """
 
 from emulator.app import DropConnection, Emulator

@@ -29,8 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--email", default=None, help="accepted X-Auth-Email (with --api-key)")
     parser.add_argument("--api-key", default=None, help="accepted X-Auth-Key (with --email)")
     parser.add_argument("--db", default=None, metavar="FILE", help="persist state in SQLite FILE")
-    parser.add_argument("--activation-delay", type=float, default=0.0, metavar="S")
-    parser.add_argument("--deletion-delay", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--activation-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds from upload to active: initializing, then pending_deployment (default 0)",
+    )
+    parser.add_argument(
+        "--deletion-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds a deleted entry stays visible: pending_deletion, then deleted (default 0)",
+    )
     parser.add_argument(
         "--rate-limit", default=None, metavar="N/WINDOW", help="e.g. 1200/300 (default off)"
     )
