@@ -96,7 +96,12 @@ _T = TypeVar("_T")
 
 
 class EntryStatus(enum.StrEnum):
-    """Lifecycle of a trust store entry, as documented by Cloudflare."""
+    """Lifecycle of a trust store entry, as documented by Cloudflare.
+
+    ``TrustStoreEntry.status`` is one of these, or the plain string Cloudflare sent when it is
+    a status added after this client was written: a new status must not break every call.
+    Members compare equal to their strings, so ``entry.status == "active"`` works for both.
+    """
 
     INITIALIZING = "initializing"
     PENDING_DEPLOYMENT = "pending_deployment"
@@ -107,6 +112,8 @@ class EntryStatus(enum.StrEnum):
 
 
 _STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
+#: Distinct unknown statuses one client warns about; beyond that it stays quiet.
+_MAX_UNKNOWN_STATUS_WARNINGS = 16
 #: Entries on their way out: never the result of a fresh upload.
 _LEAVING = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
@@ -120,7 +127,8 @@ class TrustStoreEntry:
     expires_on: dt.datetime
     issuer: str
     signature: str
-    status: EntryStatus
+    #: A documented status, or Cloudflare's own string for one this client does not know.
+    status: EntryStatus | str
     updated_at: dt.datetime
     uploaded_on: dt.datetime
 
@@ -290,6 +298,7 @@ class TrustStoreClient:
     ) -> None:
         self._credentials = credentials
         self._retry = retry
+        self._unknown_statuses: set[str] = set()
         self._base_url = _checked_base_url(base_url, verify)
         self._host = httpx.URL(self._base_url).host
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -624,12 +633,30 @@ class TrustStoreClient:
                 expires_on=parse_rfc3339(_field(data, "expires_on")),
                 issuer=_field(data, "issuer"),
                 signature=_field(data, "signature"),
-                status=_status(_field(data, "status")),
+                status=self._status(call, _field(data, "status")),
                 updated_at=parse_rfc3339(_field(data, "updated_at")),
                 uploaded_on=parse_rfc3339(_field(data, "uploaded_on")),
             )
         except (ValueError, InvalidInputError) as exc:
             raise self._malformed(call, f"an entry is malformed: {exc}") from exc
+
+    def _status(self, call: _Call, value: str) -> EntryStatus | str:
+        """The documented status, or ``value`` itself (warned about once per client)."""
+        status = _STATUS_BY_VALUE.get(value)
+        if status is not None:
+            return status
+        if value not in self._unknown_statuses and (
+            len(self._unknown_statuses) < _MAX_UNKNOWN_STATUS_WARNINGS
+        ):
+            self._unknown_statuses.add(value)
+            _LOG.warning(
+                "%s in zone %s: Cloudflare reported entry status %r, which this client does not"
+                " know; passing it through as a string. Upgrade the provider if it persists.",
+                call.operation,
+                call.zone_id,
+                self._scrub(quote_server_text(value)),
+            )
+        return value
 
     def _malformed(self, call: _Call, detail: str) -> MalformedResponseError:
         return MalformedResponseError(
@@ -652,13 +679,6 @@ def _field(data: dict[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"field {name!r} is missing or not a string")
     return value
-
-
-def _status(value: str) -> EntryStatus:
-    status = _STATUS_BY_VALUE.get(value)
-    if status is None:
-        raise ValueError(f"{value!r} is not a valid EntryStatus")
-    return status
 
 
 def _whole_number(value: object) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -355,7 +356,7 @@ class TestMalformedAnswers:
         [
             ("expires_on", "2036-11-29T12:00:00", "is not an RFC 3339 timestamp"),
             ("uploaded_on", "yesterday", "is not an RFC 3339 timestamp"),
-            ("status", "frozen", "'frozen' is not a valid EntryStatus"),
+            ("status", 3, "field 'status' is missing or not a string"),
             ("issuer", None, "field 'issuer' is missing or not a string"),
             ("id", "../../x", "is not a Cloudflare id"),
         ],
@@ -377,6 +378,32 @@ class TestMalformedAnswers:
                     "check that the base URL (CLOUDFLARE_BASE_URL) points at the Cloudflare API,"
                     " not at a proxy or web page."
                 )
+
+    def test_an_unknown_status_is_carried_through_as_its_string(
+        self, emu: Emulator, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A status Cloudflare adds later must not break every call; it is warned about once."""
+        entry = emu.store.upload(ZONE, root_ca().pem)
+        caplog.set_level(logging.DEBUG, logger="provider.client")
+        with broken_client(emu, edit_entry("status", "quarantined")) as client:
+            (listed,) = client.list(ZONE)
+            got = client.get(ZONE, entry["id"])
+        assert listed == got
+        assert got.status == "quarantined"
+        assert not isinstance(got.status, EntryStatus)
+        assert got.status != EntryStatus.ACTIVE
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert [r.getMessage() for r in warnings] == [
+            f"list in zone {ZONE}: Cloudflare reported entry status 'quarantined', which this"
+            " client does not know; passing it through as a string. Upgrade the provider if it"
+            " persists."
+        ]
+        assert TOKEN not in caplog.text
+
+    def test_known_statuses_stay_enum_members(self, emu: Emulator) -> None:
+        entry = emu.store.upload(ZONE, root_ca().pem)
+        with broken_client(emu, edit_entry("status", "pending_deployment")) as client:
+            assert client.get(ZONE, entry["id"]).status is EntryStatus.PENDING_DEPLOYMENT
 
     def test_get_answering_another_entry_is_refused(self, emu: Emulator) -> None:
         entry = emu.store.upload(ZONE, root_ca().pem)
