@@ -27,13 +27,13 @@ import ipaddress
 import logging
 import re
 import ssl
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
 import httpx
+import tenacity
 
 from provider.credentials import REDACTED, Credentials, credentials_from_env
 from provider.errors import (
@@ -50,7 +50,7 @@ from provider.errors import (
     TransportError,
     quote_server_text,
 )
-from provider.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from provider.retry import RETRYABLE_STATUSES, RetryableFailure, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 ENV_BASE_URL = "CLOUDFLARE_BASE_URL"
@@ -262,18 +262,6 @@ class _Attempt:
     number: int
     #: An earlier attempt of this call may have reached Cloudflare and taken effect.
     maybe_applied: bool
-
-
-class _RetryableFailure(Exception):
-    """Internal signal from one attempt to the retry loop; never escapes the client."""
-
-    def __init__(
-        self, error: ApiError | TransportError, *, retry_after: float | None, maybe_applied: bool
-    ) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.retry_after = retry_after
-        self.maybe_applied = maybe_applied
 
 
 @dataclass(frozen=True)
@@ -515,29 +503,34 @@ class TrustStoreClient:
         self, call: _Call, attempt: Callable[[_Attempt], _T], *, mutating: bool
     ) -> _T:
         """Run ``attempt`` until it succeeds, fails for good, or the policy's budget is spent."""
-        policy = self._retry
-        started = time.monotonic()
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome is not None else None
+            error = failure.error if isinstance(failure, RetryableFailure) else failure
+            _LOG.debug(
+                "%s in zone %s: attempt %d failed (%s); retrying in %.3fs",
+                call.operation,
+                call.zone_id,
+                state.attempt_number,
+                type(error).__name__,
+                state.upcoming_sleep,
+            )
+
+        retrying = self._retry.retrying(log_retry)
         maybe_applied = False
-        for number in range(1, policy.max_attempts + 1):
-            try:
-                return attempt(_Attempt(number, maybe_applied))
-            except _RetryableFailure as failure:
-                maybe_applied = maybe_applied or failure.maybe_applied
-                delay = policy.delay_before(number, failure.retry_after)
-                if not policy.allows_retry(number, time.monotonic() - started, delay):
-                    final = failure.error.with_attempts(
-                        number, outcome_unknown=mutating and maybe_applied
-                    )
-                    raise final from failure.__cause__
-                _LOG.debug(
-                    "%s in zone %s: attempt %d failed (%s); retrying in %.3fs",
-                    call.operation,
-                    call.zone_id,
-                    number,
-                    type(failure.error).__name__,
-                    delay,
-                )
-                time.sleep(delay)
+        try:
+            for state in retrying:
+                with state:
+                    try:
+                        return attempt(_Attempt(state.retry_state.attempt_number, maybe_applied))
+                    except RetryableFailure as failure:
+                        maybe_applied = maybe_applied or failure.maybe_applied
+                        raise
+        except RetryableFailure as failure:
+            final = failure.error.with_attempts(
+                retrying.statistics["attempt_number"], outcome_unknown=mutating and maybe_applied
+            )
+            raise final from failure.__cause__
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _send(
@@ -562,7 +555,7 @@ class TrustStoreClient:
                 host=self._host,
                 reason=self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": ")),
             )
-            raise _RetryableFailure(
+            raise RetryableFailure(
                 error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
             ) from exc
         _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
@@ -597,7 +590,7 @@ class TrustStoreClient:
             hint=_hint_for(call, status) if error_class is ApiError else None,
         )
         if status in RETRYABLE_STATUSES:
-            raise _RetryableFailure(
+            raise RetryableFailure(
                 error,
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
                 maybe_applied=status >= 500,

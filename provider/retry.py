@@ -1,10 +1,10 @@
-"""How long to wait between attempts, and when to stop.
+"""How long to wait between attempts, and when to stop; tenacity runs the loop.
 
-A hand-written loop in the client uses this policy rather than tenacity: each decision depends
-on what the attempt saw (Retry-After, whether the request may have reached Cloudflare), and
-upload must reconcile before it retries; plain data plus two functions keep that readable.
-Every loop is bounded twice: by ``max_attempts`` and by ``max_elapsed`` seconds of waiting and
-working (a single attempt is further bounded by the client's HTTP timeouts).
+``RetryPolicy.retrying`` builds a ``tenacity.Retrying`` that retries only ``RetryableFailure``
+(raised by one client attempt), waits what the failure's ``Retry-After`` asks (capped) or an
+exponential backoff with jitter, and stops on whichever bound comes first: ``max_attempts``,
+or ``max_elapsed`` seconds of working and waiting, checked *before* sleeping (a single attempt
+is further bounded by the client's HTTP timeouts).
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ import datetime as dt
 import email.utils
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from provider.errors import ConfigurationError
+import tenacity
+
+from provider.errors import ApiError, ConfigurationError, TransportError
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_INITIAL_BACKOFF = 0.5
@@ -28,6 +31,19 @@ DEFAULT_JITTER = 0.5
 
 #: HTTP statuses worth another attempt: request timeout, rate limit, and server failures.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+
+
+class RetryableFailure(Exception):
+    """One attempt failed in a way worth another; carries the error to raise if none is left."""
+
+    def __init__(
+        self, error: ApiError | TransportError, *, retry_after: float | None, maybe_applied: bool
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+        #: The request may have reached Cloudflare and taken effect.
+        self.maybe_applied = maybe_applied
 
 
 @dataclass(frozen=True)
@@ -58,12 +74,25 @@ class RetryPolicy:
         backoff = min(self.max_backoff, self.initial_backoff * 2.0 ** (retry_number - 1))
         return backoff * (1 - self.jitter * random.random())  # noqa: S311 - jitter, not crypto
 
-    def allows_retry(self, attempts_made: int, elapsed: float, delay: float) -> bool:
-        """Whether one more attempt fits both the attempt count and the time budget."""
-        return attempts_made < self.max_attempts and elapsed + delay <= self.max_elapsed
+    def retrying(
+        self, before_sleep: Callable[[tenacity.RetryCallState], None]
+    ) -> tenacity.Retrying:
+        """A fresh loop for one call: retries ``RetryableFailure`` only, re-raises the last."""
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RetryableFailure),
+            wait=self._wait,
+            stop=(
+                tenacity.stop_after_attempt(self.max_attempts)
+                | tenacity.stop_before_delay(self.max_elapsed)
+            ),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
 
-
-NO_RETRIES = RetryPolicy(max_attempts=1)
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        retry_after = failure.retry_after if isinstance(failure, RetryableFailure) else None
+        return self.delay_before(state.attempt_number, retry_after)
 
 
 def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:

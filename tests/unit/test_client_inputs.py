@@ -16,8 +16,8 @@ from provider.client import (
     validate_id,
 )
 from provider.credentials import ApiKey, ApiToken, credentials_from_env
-from provider.errors import ConfigurationError, InvalidInputError
-from provider.retry import RetryPolicy, parse_retry_after
+from provider.errors import ConfigurationError, InvalidInputError, TransportError
+from provider.retry import RetryableFailure, RetryPolicy, parse_retry_after
 
 TOKEN = "s3cr3t-token-value-0123456789abcdef"
 KEY = "global-api-key-0123456789abcdef"
@@ -265,11 +265,31 @@ class TestRetryPolicy:
         assert policy.delay_before(1, 7.0) == 7.0
         assert policy.delay_before(1, 3600.0) == 60.0
 
-    def test_stops_on_attempts_or_time(self) -> None:
-        policy = RetryPolicy(max_attempts=3, max_elapsed=10)
-        assert policy.allows_retry(2, elapsed=1, delay=1)
-        assert not policy.allows_retry(3, elapsed=1, delay=1)
-        assert not policy.allows_retry(1, elapsed=9.5, delay=1)
+    @pytest.mark.parametrize(
+        ("retry_after", "attempts", "sleeps"),
+        [
+            (None, 3, [1.0, 2.0]),  # the attempt count ends it: backoff 1, 2 (no jitter)
+            (4.0, 3, [4.0, 4.0]),  # waits Retry-After; 8 s in all fits the 10 s budget
+            (10.0, 1, []),  # waiting 10 s would reach the 10 s budget: no retry at all
+        ],
+    )
+    def test_stops_on_attempts_or_time(
+        self, retry_after: float | None, attempts: int, sleeps: list[float]
+    ) -> None:
+        policy = RetryPolicy(max_attempts=3, max_elapsed=10, initial_backoff=1.0, jitter=0)
+        slept: list[float] = []
+        retrying = policy.retrying(lambda state: None).copy(sleep=slept.append)
+        error = TransportError(operation="list", zone_id="ab", host="h", reason="r")
+        made = 0
+
+        def fail() -> None:
+            nonlocal made
+            made += 1
+            raise RetryableFailure(error, retry_after=retry_after, maybe_applied=False)
+
+        with pytest.raises(RetryableFailure):
+            retrying(fail)
+        assert (made, slept) == (attempts, sleeps)
 
     @pytest.mark.parametrize(
         ("fields", "message"),
