@@ -239,11 +239,15 @@ def _checked_base_url(base_url: str, verify: bool | ssl.SSLContext) -> str:
             " https://; plain http is allowed only for a loopback emulator (127.0.0.1,"
             " localhost, ::1)."
         )
-    if verify is False and not loopback:
+    unverified = verify is False or (
+        isinstance(verify, ssl.SSLContext)
+        and (verify.verify_mode == ssl.CERT_NONE or not verify.check_hostname)
+    )
+    if unverified and not loopback:
         raise ConfigurationError(
             f"Refusing to turn off TLS certificate verification for {url.host}. Pass an"
-            " ssl.SSLContext trusting your proxy's CA instead; verify=False is allowed only"
-            " for loopback hosts."
+            " ssl.SSLContext that verifies (CERT_REQUIRED, check_hostname) and trusts your"
+            " proxy's CA instead; unverified TLS is allowed only for loopback hosts."
         )
     return str(url).rstrip("/") + "/"
 

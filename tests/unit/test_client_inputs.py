@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import pickle
+import ssl
 
 import pytest
 
@@ -106,6 +107,15 @@ class TestRfc3339:
             parse_rfc3339(text)
 
 
+def unverified_context(*, only_host_name: bool = False) -> ssl.SSLContext:
+    """A context that skips TLS checks: certificate and host name, or only the host name."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    if not only_host_name:
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class TestBaseUrl:
     def test_default_is_cloudflare(self) -> None:
         with TrustStoreClient(ApiToken(TOKEN)) as client:
@@ -127,12 +137,25 @@ class TestBaseUrl:
             "Refusing plain http:// for api.example.com: credentials would travel unencrypted."
         )
 
-    def test_turning_off_verification_is_refused_elsewhere(self) -> None:
+    @pytest.mark.parametrize(
+        "verify",
+        [False, unverified_context(), unverified_context(only_host_name=True)],
+        ids=["False", "CERT_NONE", "no-hostname-check"],
+    )
+    def test_turning_off_verification_is_refused_elsewhere(
+        self, verify: bool | ssl.SSLContext
+    ) -> None:
         with pytest.raises(ConfigurationError) as caught:
-            TrustStoreClient(ApiToken(TOKEN), base_url="https://api.example.com", verify=False)
+            TrustStoreClient(ApiToken(TOKEN), base_url="https://api.example.com", verify=verify)
         assert str(caught.value).startswith(
             "Refusing to turn off TLS certificate verification for api.example.com."
         )
+
+    def test_a_verifying_context_is_accepted(self) -> None:
+        context = ssl.create_default_context()
+        TrustStoreClient(
+            ApiToken(TOKEN), base_url="https://api.example.com", verify=context
+        ).close()
 
     @pytest.mark.parametrize(
         ("url", "message"),
