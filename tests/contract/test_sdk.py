@@ -133,15 +133,17 @@ def test_legacy_key_pair(emulator_server: EmulatorServer) -> None:
     assert emulator_server.emulator.requests()[-1]["auth"] == "key"
 
 
-def test_sdk_retries_an_injected_429_after_retry_after(emulator_server: EmulatorServer) -> None:
-    emulator_server.emulator.add_fault("rate_limit", retry_after=1, count=1)
+def test_sdk_retries_an_injected_429_after_retry_after(
+    emulator_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator_server.emulator.add_fault("rate_limit", retry_after=3, count=1)
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)  # the SDK's only way to wait
     with Cloudflare(api_token=TOKEN, base_url=emulator_server.base_url, max_retries=2) as client:
-        started = time.monotonic()
         assert list(client.acm.custom_trust_store.list(zone_id=ZONE_ID)) == []
-        elapsed = time.monotonic() - started
     log = emulator_server.emulator.requests()
     assert [(r["status"], r["fault"]) for r in log] == [(429, "rate_limit"), (200, None)]
-    assert elapsed >= 0.9  # it honoured Retry-After: 1
+    assert waits == [3.0]  # it honoured Retry-After: 3 (its own backoff would be < 1 s)
 
 
 def test_sdk_retries_an_injected_503(emulator_server: EmulatorServer) -> None:
