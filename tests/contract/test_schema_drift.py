@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from emulator import Emulator
-from emulator.state import Entry
+from emulator.state import STATUSES, Entry
 from emulator.transport import EmulatorTransport
+from provider.client import EntryStatus
 from tests.certs import root_ca
 from tests.contract.schema import PINNED, assert_all_conform, contract_errors
 
@@ -140,3 +141,12 @@ def test_the_fixtures_contract_check_catches_a_bad_emulator_response(
     with pytest.raises(AssertionError, match="bogus"):
         assert_all_conform(emu.responses())
     emu.close()
+
+
+def test_emulator_and_client_know_exactly_the_documented_statuses() -> None:
+    schemas = json.loads(PINNED.read_text())["components"]["schemas"]
+    documented = schemas[
+        "tls-certificates-and-hostnames_custom-trust-store_components-schemas-status"
+    ]
+    assert list(STATUSES) == documented["enum"]
+    assert [status.value for status in EntryStatus] == documented["enum"]
