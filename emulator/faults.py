@@ -7,7 +7,7 @@ Modes:
 * ``rate_limit``: answer 429 with ``Retry-After: retry_after`` and code 971.
 * ``reset``: close the connection with no response before handling (TCP reset on a real
   socket; ``httpx.ReadError`` in-process).
-* ``delay``: wait ``delay_seconds``, then handle normally.
+* ``delay``: wait ``delay_seconds`` (at most ``MAX_DELAY_SECONDS``), then handle normally.
 * ``drop_after_commit``: handle the request (state changes), then close the connection
   with no response (``httpx.RemoteProtocolError``).
 
@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 MODES = ("error", "rate_limit", "reset", "delay", "drop_after_commit")
+#: Longest ``delay``: enough to outlast any client timeout, short enough never to hang a test.
+MAX_DELAY_SECONDS = 300.0
 
 
 @dataclass
@@ -47,8 +49,12 @@ class Fault:
             raise ValueError("status must be an HTTP error status (400..599)")
         if not isinstance(self.retry_after, int) or self.retry_after < 0:
             raise ValueError("retry_after must be an integer >= 0")
-        if not isinstance(self.delay_seconds, int | float) or self.delay_seconds < 0:
-            raise ValueError("delay_seconds must be a number >= 0")
+        if (
+            not isinstance(self.delay_seconds, int | float)
+            or isinstance(self.delay_seconds, bool)
+            or not 0 <= self.delay_seconds <= MAX_DELAY_SECONDS
+        ):
+            raise ValueError(f"delay_seconds must be a number from 0 to {MAX_DELAY_SECONDS:g}")
         if self.code is not None and (not isinstance(self.code, int) or self.code < 1000):
             raise ValueError("code must be an integer >= 1000")
         if self.method is not None:
