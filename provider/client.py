@@ -591,7 +591,7 @@ class TrustStoreClient:
             status_code=status,
             errors=errors,
             detail=detail,
-            hint=_hint_for(call, status) if error_class is ApiError else None,
+            hint=_hint_for(call, status, errors) if error_class is ApiError else None,
         )
         if status in RETRYABLE_STATUSES:
             raise RetryableFailure(
@@ -701,8 +701,13 @@ def _error_class(status: int, errors: tuple[CloudflareMessage, ...]) -> type[Api
     return ApiError
 
 
-def _hint_for(call: _Call, status: int) -> str | None:
+def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -> str | None:
     """Advice for a plain ApiError, where the generic default says too little."""
+    if not errors:
+        return (
+            "The answer carries no Cloudflare error, so it may not come from the Cloudflare"
+            " API: check the base URL (CLOUDFLARE_BASE_URL) and any proxy on the way."
+        )
     if call.operation == "upload" and status == 400:
         return (
             "Cloudflare accepts only self-signed root CA certificates (basicConstraints"

@@ -436,6 +436,21 @@ class TestMalformedAnswers:
         )
         assert len(emu.requests()) == 3
 
+    def test_a_redirect_is_not_followed_and_points_at_the_base_url(self, emu: Emulator) -> None:
+        def moved(status: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+            return 301, b"<html>Moved</html>", "text/html"
+
+        with broken_client(emu, moved) as client, pytest.raises(ApiError) as caught:
+            client.list(ZONE)
+        assert type(caught.value) is ApiError
+        assert str(caught.value) == (
+            f"Cloudflare trust store list (zone {ZONE}) failed with HTTP 301: no error details;"
+            " the body is not a Cloudflare JSON envelope (text/html). The answer carries no"
+            " Cloudflare error, so it may not come from the Cloudflare API: check the base URL"
+            " (CLOUDFLARE_BASE_URL) and any proxy on the way."
+        )
+        assert len(emu.requests()) == 1
+
     def test_a_listing_that_never_ends_is_cut_off(self, emu: Emulator) -> None:
         for n in range(50):
             emu.store.upload(ZONE, root_ca(f"Endless {n}").pem)
