@@ -14,7 +14,14 @@ from typing import Any
 
 from policies.trust_rules import certificates
 from policies.trust_rules.errors import CertificateInputError
-from provider.inputs import CERTIFICATE, OPTION_INPUTS, REPLACING_INPUTS, Options, is_unknown
+from provider.inputs import (
+    CERTIFICATE,
+    OPTION_INPUTS,
+    REPLACING_INPUTS,
+    Options,
+    is_unknown,
+    python_name,
+)
 
 
 @dataclass(frozen=True)
@@ -60,13 +67,8 @@ def compare(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
         [
             key
             for key in OPTION_INPUTS
-            if getattr(Options.from_props(olds), _attribute(key))
-            != getattr(Options.from_props(news), _attribute(key))
+            if getattr(Options.from_props(olds), python_name(key))
+            != getattr(Options.from_props(news), python_name(key))
         ]
     )
     return Change(replaces=replaces, updates=updates)
-
-
-def _attribute(key: str) -> str:
-    """``activeTimeoutSeconds`` -> ``active_timeout_seconds`` (the Options field)."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)

@@ -67,6 +67,12 @@ class Failure:
         return "" if self.property in _NEVER_ECHOED else self.property
 
 
+def python_name(key: str) -> str:
+    """``activeTimeoutSeconds`` -> ``active_timeout_seconds``: the Python attribute (and
+    ``Options`` field) of a property named in state."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
 def is_unknown(value: object) -> bool:
     """Whether ``value`` stands for a value not known until apply: the SDK hands providers an
     ``Unknown`` object, or the engine's sentinel string where it was not converted."""

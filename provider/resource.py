@@ -21,7 +21,7 @@ Lifecycle (one API request per create, read and delete on the happy path):
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pulumi
@@ -49,31 +49,16 @@ from provider.config import (
 )
 from provider.errors import ApiError, InvalidInputError, NotFoundError, TrustStoreError
 from provider.inputs import (
-    ACTIVE_TIMEOUT_SECONDS,
-    ADOPT_EXISTING,
     ALL_INPUTS,
     CERTIFICATE,
     OPTION_INPUTS,
-    WAIT_FOR_ACTIVE,
     ZONE_ID,
     Options,
     check_inputs,
+    python_name,
 )
 from provider.lifecycle_errors import DuplicateEntryError
-from provider.outputs import (
-    ADOPTED,
-    EXPIRES_ON,
-    FINGERPRINT_SHA256,
-    ISSUER,
-    NOT_AFTER,
-    NOT_BEFORE,
-    SIGNATURE,
-    STATUS,
-    SUBJECT,
-    UPDATED_AT,
-    UPLOADED_ON,
-    build_outputs,
-)
+from provider.outputs import ADOPTED, ALL_OUTPUTS, STATUS, build_outputs
 from provider.waiting import wait_until_active
 
 #: The type token in state: ``pulumi-python:dynamic/cloudflare:CustomOriginTrustStore``.
@@ -296,38 +281,8 @@ class CustomOriginTrustStoreArgs:
 
 
 #: Python attribute name -> property name in state (the official provider's camelCase).
-_STATE_NAMES = {
-    "zone_id": ZONE_ID,
-    "certificate": CERTIFICATE,
-    "adopt_existing": ADOPT_EXISTING,
-    "wait_for_active": WAIT_FOR_ACTIVE,
-    "active_timeout_seconds": ACTIVE_TIMEOUT_SECONDS,
-    "expires_on": EXPIRES_ON,
-    "issuer": ISSUER,
-    "signature": SIGNATURE,
-    "status": STATUS,
-    "uploaded_on": UPLOADED_ON,
-    "updated_at": UPDATED_AT,
-    "fingerprint_sha256": FINGERPRINT_SHA256,
-    "subject": SUBJECT,
-    "not_before": NOT_BEFORE,
-    "not_after": NOT_AFTER,
-    "adopted": ADOPTED,
-}
+_STATE_NAMES = {python_name(key): key for key in (*ALL_INPUTS, *ALL_OUTPUTS)}
 _PYTHON_NAMES = {state: python for python, state in _STATE_NAMES.items()}
-_OUTPUT_ONLY = (
-    "expires_on",
-    "issuer",
-    "signature",
-    "status",
-    "uploaded_on",
-    "updated_at",
-    "fingerprint_sha256",
-    "subject",
-    "not_before",
-    "not_after",
-    "adopted",
-)
 
 
 class CustomOriginTrustStore(DynamicResource, module=MODULE, name=TYPE_NAME):
@@ -357,14 +312,8 @@ class CustomOriginTrustStore(DynamicResource, module=MODULE, name=TYPE_NAME):
         args: CustomOriginTrustStoreArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "zone_id": args.zone_id,
-            "certificate": args.certificate,
-            "adopt_existing": args.adopt_existing,
-            "wait_for_active": args.wait_for_active,
-            "active_timeout_seconds": args.active_timeout_seconds,
-        }
-        props.update(dict.fromkeys(_OUTPUT_ONLY))
+        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
+        props.update(dict.fromkeys(python_name(key) for key in ALL_OUTPUTS))
         super().__init__(CustomOriginTrustStoreProvider(), resource_name, props, opts)
 
     def translate_input_property(self, prop: str) -> str:

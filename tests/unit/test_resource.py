@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -17,7 +18,11 @@ from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
 from provider.errors import AcmNotEnabledError, ConfigurationError
 from provider.lifecycle_errors import DuplicateEntryError, NotActiveError
-from provider.resource import CustomOriginTrustStoreProvider
+from provider.resource import (
+    CustomOriginTrustStore,
+    CustomOriginTrustStoreArgs,
+    CustomOriginTrustStoreProvider,
+)
 from tests.certs import expiring_in, intermediate_ca, leaf, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
 
@@ -308,3 +313,25 @@ def test_the_pickled_provider_is_a_bare_class_reference_even_when_configured(
     assert b"provider.resource" in raw
     assert TOKEN.encode() not in raw
     assert len(raw) < 200
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+def test_python_attributes_carry_the_official_names_in_state() -> None:
+    """Args fields become the official inputs; output attributes the official outputs."""
+    probe = CustomOriginTrustStore.__new__(CustomOriginTrustStore)
+    to_state = probe.translate_input_property
+    to_python = probe.translate_output_property
+    args = {to_state(f.name) for f in fields(CustomOriginTrustStoreArgs)}
+    assert args == {
+        "zoneId",
+        "certificate",
+        "adoptExisting",
+        "waitForActive",
+        "activeTimeoutSeconds",
+    }
+    outputs = {to_state(name) for name in CustomOriginTrustStore.__annotations__}
+    assert outputs >= {"zoneId", "certificate", "expiresOn", "uploadedOn", "updatedAt"}
+    assert outputs >= {"fingerprintSha256", "notBefore", "notAfter", "adopted"}
+    assert all(to_python(to_state(name)) == name for name in CustomOriginTrustStore.__annotations__)
