@@ -16,6 +16,7 @@ from pulumi.output import Unknown
 
 from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
+from provider.client import TrustStoreEntry
 from provider.errors import AcmNotEnabledError, ConfigurationError
 from provider.lifecycle_errors import DuplicateEntryError, NotActiveError
 from provider.resource import (
@@ -335,3 +336,33 @@ def test_python_attributes_carry_the_official_names_in_state() -> None:
     assert outputs >= {"zoneId", "certificate", "expiresOn", "uploadedOn", "updatedAt"}
     assert outputs >= {"fingerprintSha256", "notBefore", "notAfter", "adopted"}
     assert all(to_python(to_state(name)) == name for name in CustomOriginTrustStore.__annotations__)
+
+
+class OneEntryClient:
+    """Answers every GET with one entry, as Cloudflare might with a status added later."""
+
+    def __init__(self, entry: TrustStoreEntry) -> None:
+        self.entry = entry
+
+    def get(self, zone_id: str, entry_id: str) -> TrustStoreEntry:
+        return self.entry
+
+
+def test_read_keeps_an_entry_whose_status_is_new_to_this_client() -> None:
+    outs = checked()
+    entry = TrustStoreEntry(
+        id="e" * 32,
+        certificate=ROOT.pem,
+        expires_on=ROOT.cert.not_valid_after_utc,
+        issuer="Unit Root",
+        signature="SHA256WithRSA",
+        status="quarantined",
+        updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        uploaded_on=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    provider = CustomOriginTrustStoreProvider()
+    provider._client_or_error = OneEntryClient(entry)  # type: ignore[assignment]
+    read = provider.read(entry.id, outs)
+    assert read.id == entry.id, "an unknown status is not 'gone'"
+    assert read.outs is not None
+    assert read.outs["status"] == "quarantined"
