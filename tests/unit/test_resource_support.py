@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from provider import program
 from provider.client import DEFAULT_BASE_URL, EntryStatus, TrustStoreEntry
 from provider.config import resolve_settings
 from provider.credentials import ApiKey, ApiToken
@@ -170,3 +173,30 @@ def test_a_key_file_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
     with pytest.raises(ProgramConfigError, match="private key material") as refused:
         read_ca_file(path)
     assert ca.key_pem.splitlines()[1] not in str(refused.value)
+
+
+class RecordingConfig:
+    """Stands in for ``pulumi.Config``: records every key the program reads."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+
+    def _get(self, key: str) -> Any:
+        self.read.add(key)
+        return None
+
+    require = get = get_object = get_bool = get_int = _get
+
+
+def test_every_config_key_the_program_reads_is_declared_in_pulumi_yaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(program, "find_ca_files", lambda *args: [])
+    monkeypatch.setattr(program, "declare_trust_store", lambda *args, **kwargs: {})
+    monkeypatch.setattr(program, "export_entries", lambda entries: None)
+    monkeypatch.setattr(program.pulumi, "export", lambda name, value: None)
+    config = RecordingConfig()
+    program.run(config, Path())  # type: ignore[arg-type]
+
+    project = yaml.safe_load((Path(__file__).parents[2] / "Pulumi.yaml").read_text())
+    assert config.read == set(project["config"])
