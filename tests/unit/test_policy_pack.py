@@ -288,6 +288,52 @@ def test_rotation_ready_flags_a_ca_without_successor(resource_type: str) -> None
     assert [u for _, u in outcome.violations] == [urn(resource_type, "aging")]
 
 
+def official_outputs(name: str, certificate: str, zone_id: str = ZONE) -> PolicyResource:
+    """A ``cloudflare:index/customOriginTrustStore`` resource as the official provider leaves it
+    in state: Cloudflare's fields under its camelCase names, PEM with Cloudflare's newline."""
+    values = {
+        "id": f"{name:0>32}"[-32:],
+        "zoneId": zone_id,
+        "certificate": certificate.rstrip("\n") + "\n",
+        "expiresOn": "2027-01-01T00:00:00Z",
+        "issuer": "Example Origin",
+        "signature": "SHA256WithRSA",
+        "status": "active",
+        "updatedAt": "2026-01-01T00:00:00Z",
+        "uploadedOn": "2026-01-01T00:00:00Z",
+    }
+    return PolicyResource(
+        OFFICIAL_TYPE,
+        props_of(values),
+        urn(OFFICIAL_TYPE, name),
+        name,
+        OPTIONS,
+        None,
+        None,
+        [],
+        {},
+    )
+
+
+def test_stack_policies_judge_the_official_types_outputs() -> None:
+    aging = expiring_in(20 * DAY, "Aging Root").pem
+    alone = [official_outputs("aging", aging)]
+    coverage = run_stack("origin-ca-zone-coverage", alone)
+    assert len(coverage.violations) == 1
+    assert "CA 'Aging Root'" in coverage.messages[0]
+    assert "minDaysRemaining" in coverage.messages[0]
+    rotation = run_stack("origin-ca-rotation-ready", alone)
+    assert [u for _, u in rotation.violations] == [urn(OFFICIAL_TYPE, "aging")]
+
+    successor = official_outputs("successor", expiring_in(700 * DAY, "Successor Root").pem)
+    assert run_stack("origin-ca-zone-coverage", [*alone, successor]) == Outcome()
+    assert run_stack("origin-ca-rotation-ready", [*alone, successor]) == Outcome()
+
+    twice = [official_outputs("a", aging), stack_resource(DYNAMIC_TYPE, "b", aging)]
+    duplicates = run_stack("origin-ca-no-duplicates", twice)
+    assert [u for _, u in duplicates.violations] == [urn(DYNAMIC_TYPE, "b")]
+
+
 def test_stack_policy_skips_unknown_entries_and_says_so() -> None:
     resources = [
         stack_resource(DYNAMIC_TYPE, "old", expiring_in(20 * DAY).pem),
