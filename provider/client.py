@@ -27,7 +27,7 @@ import ipaddress
 import logging
 import re
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
@@ -203,6 +203,15 @@ def certificate_identity(pem: str) -> bytes | str:
         return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
     except ValueError:
         return "".join(pem.split())
+
+
+def _holding(entries: Iterable[TrustStoreEntry], pem: str) -> TrustStoreEntry | None:
+    """The first entry holding the certificate ``pem`` and not on its way out."""
+    wanted = certificate_identity(pem)
+    for entry in entries:
+        if entry.status not in _LEAVING and certificate_identity(entry.certificate) == wanted:
+            return entry
+    return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -418,6 +427,12 @@ class TrustStoreClient:
 
         return self._with_retries(call, attempt, mutating=True)
 
+    def find(self, zone_id: str, certificate: str) -> TrustStoreEntry | None:
+        """The zone's entry holding ``certificate`` (same certificate, however the PEM is
+        laid out), unless it is being deleted; ``None`` if there is none. Lists the zone."""
+        pem = _validate_certificate(certificate)
+        return _holding(self.list(zone_id), pem)
+
     def delete(self, zone_id: str, entry_id: str) -> None:
         """Delete an entry (Cloudflare finishes asynchronously: GET may show pending_deletion).
 
@@ -493,13 +508,9 @@ class TrustStoreClient:
 
     def _find_stored(self, call: _Call, current: _Attempt, pem: str) -> TrustStoreEntry | None:
         """The live entry holding ``pem``, if an earlier upload attempt stored it."""
-        wanted = certificate_identity(pem)
         listing = _Call("upload (checking whether an earlier attempt succeeded)", call.zone_id)
         entries = self._collect(listing, lambda page: self._fetch_page(listing, page, current))
-        for entry in entries:
-            if entry.status not in _LEAVING and certificate_identity(entry.certificate) == wanted:
-                return entry
-        return None
+        return _holding(entries, pem)
 
     # -- one HTTP exchange -------------------------------------------------------------------
 

@@ -99,6 +99,27 @@ class TestOperations:
         with pytest.raises(NotFoundError):
             client.get(ZONE, first.id)
 
+    def test_find_matches_the_certificate_not_its_layout(self, client: TrustStoreClient) -> None:
+        ca = root_ca("Findable Root")
+        client.upload(ZONE, root_ca("Neighbour Root").pem)
+        entry = client.upload(ZONE, ca.pem)
+        assert client.find(ZONE, "\n  " + ca.pem.replace("\n", "\r\n")) == entry
+        assert client.find(ZONE, root_ca("Absent Root").pem) is None
+        assert client.find(OTHER_ZONE, ca.pem) is None
+
+    def test_find_skips_an_entry_being_deleted(self) -> None:
+        emulator = Emulator(EmulatorConfig(token=TOKEN, deletion_delay=60), clock=FrozenClock(NOW))
+        with TrustStoreClient(
+            ApiToken(TOKEN), base_url=LOCAL_URL, transport=EmulatorTransport(emulator)
+        ) as client:
+            pem = root_ca().pem
+            entry = client.upload(ZONE, pem)
+            assert client.find(ZONE, pem) == entry
+            client.delete(ZONE, entry.id)
+            assert client.get(ZONE, entry.id).status is EntryStatus.PENDING_DELETION
+            assert client.find(ZONE, pem) is None
+        emulator.close()
+
     def test_list_of_an_empty_zone_is_one_request(
         self, client: TrustStoreClient, emu: Emulator
     ) -> None:
