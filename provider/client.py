@@ -115,7 +115,8 @@ _STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
 #: Distinct unknown statuses one client warns about; beyond that it stays quiet.
 _MAX_UNKNOWN_STATUS_WARNINGS = 16
 #: Entries on their way out: never the result of a fresh upload.
-_LEAVING = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
+#: Statuses of an entry on its way out: it no longer counts as present in the zone.
+LEAVING_STATUSES = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,10 @@ def parse_rfc3339(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
 
 
+_ID_ECHO_LIMIT = 12
+_ID_ECHO_PREFIX = 6
+
+
 def validate_id(value: object, parameter: str) -> str:
     """``value`` lowercased if it is a Cloudflare id (1-32 hex digits), so it cannot alter a
     request path; Cloudflare's ids are lowercase hex, and the API may not match other case."""
@@ -162,7 +167,13 @@ def validate_id(value: object, parameter: str) -> str:
             parameter=parameter,
         )
     if _ID_PATTERN.fullmatch(value) is None:
-        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        # Short values are echoed whole; longer ones only by their start, so a secret pasted
+        # into the wrong setting (a 40-character API token, say) is not written to logs.
+        shown = (
+            repr(value)
+            if len(value) <= _ID_ECHO_LIMIT
+            else f"{value[:_ID_ECHO_PREFIX]!r}… ({len(value)} characters)"
+        )
         raise InvalidInputError(
             f"{parameter} {shown} is not a Cloudflare id: expected 1 to {MAX_ID_LENGTH} hex"
             " digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's Overview page).",
@@ -209,7 +220,10 @@ def _holding(entries: Iterable[TrustStoreEntry], pem: str) -> TrustStoreEntry | 
     """The first entry holding the certificate ``pem`` and not on its way out."""
     wanted = certificate_identity(pem)
     for entry in entries:
-        if entry.status not in _LEAVING and certificate_identity(entry.certificate) == wanted:
+        if (
+            entry.status not in LEAVING_STATUSES
+            and certificate_identity(entry.certificate) == wanted
+        ):
             return entry
     return None
 

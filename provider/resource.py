@@ -39,7 +39,7 @@ from pulumi.dynamic import Resource as DynamicResource
 
 from policies.trust_rules import certificates
 from provider.changes import compare
-from provider.client import EntryStatus, TrustStoreClient, TrustStoreEntry, certificate_identity
+from provider.client import LEAVING_STATUSES, EntryStatus, TrustStoreClient, TrustStoreEntry
 from provider.config import (
     CONFIG_API_KEY,
     CONFIG_API_TOKEN,
@@ -67,7 +67,6 @@ TYPE_NAME = "CustomOriginTrustStore"
 TYPE_TOKEN = f"pulumi-python:dynamic/{MODULE}:{TYPE_NAME}"
 
 PROVIDER_KEY = "__provider"
-_GONE = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 _CONFIG_KEYS = (CONFIG_API_TOKEN, CONFIG_API_KEY, CONFIG_EMAIL, CONFIG_BASE_URL)
 
 
@@ -149,9 +148,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
         try:
             entry = client.upload(zone_id, pem)
         except ApiError as exc:
-            existing = (
-                self._identical_entry(client, zone_id, pem) if _may_be_duplicate(exc) else None
-            )
+            existing = client.find(zone_id, pem) if _may_be_duplicate(exc) else None
             if existing is None:
                 raise
             if not options.adopt_existing:
@@ -173,7 +170,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
             entry = self._client().get(zone_id, id_)
         except NotFoundError:
             return ReadResult("", {})
-        if entry.status in _GONE:
+        if entry.status in LEAVING_STATUSES:
             return ReadResult("", {})
         outs = build_outputs(_inputs_of(props), entry, adopted=props.get(ADOPTED) is True)
         return ReadResult(id_, outs)
@@ -204,17 +201,6 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
             self._client().delete(str(props[ZONE_ID]), id_)
 
     # -- helpers -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _identical_entry(
-        client: TrustStoreClient, zone_id: str, pem: str
-    ) -> TrustStoreEntry | None:
-        """The zone's live entry holding this certificate (listed only after a refusal)."""
-        wanted = certificate_identity(pem)
-        for entry in client.list(zone_id):
-            if entry.status not in _GONE and certificate_identity(entry.certificate) == wanted:
-                return entry
-        return None
 
     def _wait_or_undo(
         self,

@@ -52,6 +52,14 @@ class TestIds:
         assert str(caught.value).startswith("entry_id ")
         assert "is not a Cloudflare id: expected 1 to 32 hex digits" in str(caught.value)
 
+    def test_a_long_value_is_echoed_only_by_its_start(self) -> None:
+        token_like = "Zx9" + "k" * 37  # 40 characters, the shape of an API token
+        with pytest.raises(InvalidInputError) as caught:
+            validate_id(token_like, "zone_id")
+        assert token_like not in str(caught.value)
+        assert "k" * 4 not in str(caught.value)
+        assert "'Zx9kkk'… (40 characters)" in str(caught.value)
+
     def test_non_strings_are_refused(self) -> None:
         with pytest.raises(
             InvalidInputError, match="zone_id must be a string of hex digits, not int"
