@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -32,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulator.process import EmulatorProcess
+from scripts.local_pulumi import isolated_env, run_pulumi
 
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 TOKEN = "bench-token"  # noqa: S105 - the local emulator's token, not a credential
@@ -86,18 +85,11 @@ class Project:
             f"    toolchain: pip\n    virtualenv: {sys.prefix}\n"
         )
         (self.dir / "__main__.py").write_text(textwrap.dedent(program))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_"))}
-        env.update(
-            {
-                "PULUMI_HOME": str(self.dir / "home"),
-                "PULUMI_BACKEND_URL": f"file://{self.dir / 'backend'}",
-                "PULUMI_CONFIG_PASSPHRASE": "bench",
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-                "PULUMI_SKIP_CONFIRMATIONS": "true",
-                "PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), os.environ["PATH"]]),
-                **extra_env,
-            }
+        env = isolated_env(
+            self.dir / "home",
+            self.dir / "backend",
+            passphrase="bench",  # noqa: S106 - throwaway state
+            extra=extra_env,
         )
         self.env = env
         self.pulumi("stack", "init", "bench")
@@ -105,15 +97,7 @@ class Project:
     def pulumi(self, *args: str) -> float:
         """Run one command; its wall time in seconds."""
         started = time.perf_counter()
-        done = subprocess.run(
-            ["pulumi", *args],
-            cwd=self.dir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=False,
-        )
+        done = run_pulumi(args, cwd=self.dir, env=self.env, timeout=COMMAND_TIMEOUT_SECONDS)
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"pulumi {' '.join(args)} failed:\n{done.stdout}{done.stderr}")

@@ -17,9 +17,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -31,8 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulator.process import EmulatorProcess
+from scripts.local_pulumi import isolated_env, run_pulumi
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_MARKER = ".trust-store-demo"
 DEMO_DIR = REPO_ROOT / ".demo"
 POLICY_PACK = REPO_ROOT / "policies"
 DEMO_ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -88,21 +88,12 @@ class Demo:
         home, backend = folder / "pulumi-home", folder / "backend"
         for path in (self.cas, home, backend):
             path.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_"))}
-        env.update(
-            {
-                "PULUMI_HOME": str(home),
-                "PULUMI_BACKEND_URL": f"file://{backend}",
-                "PULUMI_CONFIG_PASSPHRASE": "demo-passphrase",
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-                "PULUMI_SKIP_CONFIRMATIONS": "true",
-                "PULUMI_SUPPRESS_COPILOT_LINK": "true",
-                "PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), os.environ["PATH"]]),
-                # The emulator, never a real account (see the module docstring).
-                "CLOUDFLARE_BASE_URL": base_url,
-                "CLOUDFLARE_API_TOKEN": "demo-token",
-            }
+        # The emulator, never a real account (see the module docstring).
+        env = isolated_env(
+            home,
+            backend,
+            passphrase="demo-passphrase",  # noqa: S106 - guards a throwaway local demo state
+            extra={"CLOUDFLARE_BASE_URL": base_url, "CLOUDFLARE_API_TOKEN": "demo-token"},
         )
         self.env = env
 
@@ -110,15 +101,8 @@ class Demo:
         """Run one CLI command in the demo folder; echo it and its output; fail loudly."""
         if show:
             print(f"\n$ pulumi {' '.join(args)}", flush=True)
-        done = subprocess.run(
-            ["pulumi", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            input=stdin,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=False,
+        done = run_pulumi(
+            args, cwd=self.folder, env=self.env, stdin=stdin, timeout=COMMAND_TIMEOUT_SECONDS
         )
         if show:
             print(done.stdout.rstrip(), flush=True)
@@ -160,16 +144,21 @@ def print_api_calls(emulator: EmulatorProcess, since: int) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.demo", description=__doc__)
     parser.add_argument("--keep", action="store_true", help="leave the stack up at the end")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=DEMO_DIR,
+        help=f"where the demo's project, state and Pulumi home go (default {DEMO_DIR})",
+    )
     args = parser.parse_args(argv)
     if shutil.which("pulumi") is None:
         raise SystemExit("demo needs the Pulumi CLI on PATH: run `make demo` (it installs it)")
-
-    if DEMO_DIR.exists():
-        shutil.rmtree(DEMO_DIR)
+    folder: Path = args.folder.resolve()
+    prepare_folder(folder)
     now = dt.datetime.now(dt.UTC)
     with EmulatorProcess(["--token", "demo-token"]) as emulator:
         print(f"Emulated Cloudflare API at {emulator.base_url} (no account is used)")
-        demo = Demo(DEMO_DIR, emulator.base_url)
+        demo = Demo(folder, emulator.base_url)
         demo.write_program()
         (demo.cas / "origin-root-2026.pem").write_text(
             demo_root_ca("Demo Origin Root 2026", now, 365)
@@ -209,6 +198,19 @@ def run(argv: Sequence[str] | None = None) -> int:
         left = [e for e in emulator.control.state() if e.get("zone_id") == DEMO_ZONE]
         print(f"\nDone: the stack is destroyed; {len(left)} entries left in the demo zone.")
     return 0
+
+
+def prepare_folder(folder: Path) -> None:
+    """Start from an empty folder; only the default folder (git-ignored) or one an earlier
+    demo made is ever removed."""
+    if folder.exists() and any(folder.iterdir()):
+        if folder != DEMO_DIR and not (folder / DEMO_MARKER).exists():
+            raise SystemExit(
+                f"{folder} exists and was not made by the demo; choose another --folder"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).write_text("made by `make demo`; removed by the next demo run\n")
 
 
 def keep_running(demo: Demo, emulator: EmulatorProcess) -> None:
