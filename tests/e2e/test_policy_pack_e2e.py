@@ -1,20 +1,22 @@
 """The policy pack under the real Pulumi CLI: `pulumi preview --policy-pack policies`.
 
 The pack reads the real clock here, so certificates are dated from the real clock too.
-``origin-ca-well-formed`` and ``origin-ca-is-root`` are not exercised here: for our dynamic
-resource the provider's own ``check`` refuses such input before any policy runs (unit tests cover
-the policies, for both resource types).
+Our provider's own ``check`` refuses malformed and non-root input before any policy runs, so
+``origin-ca-well-formed`` and ``origin-ca-is-root`` are shown on a provider that checks nothing
+(as a provider leaving validation to the API would), registered under the same type token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.certs import CertSpec, build, rsa_key
+from tests.certs import CertSpec, build, intermediate_ca, leaf, root_ca, rsa_key
+from tests.fixtures.pulumi import ProjectFactory
 from tests.fixtures.stack import StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e
@@ -124,3 +126,71 @@ def test_only_ca_expiring_in_20_days_fails_zone_coverage(
     assert reported(run.output, "mandatory", "origin-ca-zone-coverage")
     assert "keeps 0 CA(s) valid for at least 30 days" in run.output
     assert "CA 'Only Root'" in run.output
+
+
+def test_up_with_a_violation_creates_nothing_in_the_emulator(
+    stack: TrustStoreStack, policy_pack_dir: Path
+) -> None:
+    stack.write_ca("current", ca_pem("Current Root", valid_for=700 * DAY, age=30 * DAY))
+    stack.write_ca("old", ca_pem("Old Root", valid_for=-3 * DAY))
+
+    run = stack.workspace.up_with_policies(policy_packs=[policy_pack_dir], check=False)
+
+    assert run.returncode != 0, run
+    assert reported(run.output, "mandatory", "origin-ca-not-expired", "ca-old")
+    assert stack.live_entries() == []
+    assert [r for r in stack.api_requests() if r["method"] != "GET"] == []
+
+
+LENIENT_PROGRAM = """
+    import json
+    import pathlib
+
+    from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+
+
+    class LenientProvider(ResourceProvider):
+        \"\"\"Checks nothing: leaves every judgement to the API (and to the policy pack).\"\"\"
+
+        def create(self, props):
+            return CreateResult("0" * 32, props)
+
+
+    class CustomOriginTrustStore(Resource, module="cloudflare", name="CustomOriginTrustStore"):
+        def __init__(self, name, props):
+            super().__init__(LenientProvider(), name, props)
+
+
+    ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+    for name, pem in json.loads(pathlib.Path("inputs.json").read_text()).items():
+        CustomOriginTrustStore(name, {"zoneId": ZONE, "certificate": pem})
+"""
+
+
+def test_malformed_and_non_root_input_fail_well_formed_and_is_root(
+    pulumi_project: ProjectFactory, policy_pack_dir: Path
+) -> None:
+    root = root_ca("Example Root")
+    intermediate = intermediate_ca(root)
+    inputs = {
+        "good": ca_pem("Current Root", valid_for=700 * DAY, age=30 * DAY),
+        "bundle": root.pem + intermediate.pem,
+        "with-key": root.pem + root.key_pem,
+        "garbage": "not a certificate at all",
+        "intermediate": intermediate.pem,
+        "leaf": leaf(intermediate).pem,
+    }
+    workspace = pulumi_project(LENIENT_PROGRAM, files={"inputs.json": json.dumps(inputs)})
+
+    run = workspace.preview(policy_packs=[policy_pack_dir], check=False)
+
+    assert run.returncode != 0, run
+    for name in ("bundle", "with-key", "garbage"):
+        assert reported(run.output, "mandatory", "origin-ca-well-formed", name), name
+    for name in ("intermediate", "leaf"):
+        assert reported(run.output, "mandatory", "origin-ca-is-root", name), name
+    assert not reported(run.output, "mandatory", "origin-ca-well-formed", "good")
+    assert not reported(run.output, "mandatory", "origin-ca-is-root", "good")
+    assert "private key material found" in run.output
+    key_body = root.key_pem.splitlines()[1]
+    assert key_body not in run.output
