@@ -81,6 +81,12 @@ _LEVELS = {level: EnforcementLevel(level.value) for level in Level}
 _SEVERITIES = {severity: Severity(severity.value) for severity in RuleSeverity}
 
 
+#: Output both resource types carry: Cloudflare's status of the entry.
+STATUS_KEY = "status"
+#: Statuses of an entry on its way out of the zone.
+LEAVING_STATUSES = frozenset({"pending_deletion", "deleted"})
+
+
 def read_property(props: Mapping[str, Any], key: str) -> object:
     """``props[key]``, ``None`` when absent, ``UNKNOWN`` when not known until apply."""
     try:
@@ -129,6 +135,9 @@ def _stack_validation(policy: StackPolicy) -> Any:
         pending: list[Place] = []
         for resource in args.resources:
             if resource.resource_type not in TRUST_STORE_TYPES:
+                continue
+            if read_property(resource.props, STATUS_KEY) in LEAVING_STATUSES:
+                # Being deleted (seen after a refresh): it will not cover its zone.
                 continue
             certificate = read_property(resource.props, CERTIFICATE_KEY)
             zone_id = read_property(resource.props, ZONE_KEY)

@@ -288,7 +288,9 @@ def test_rotation_ready_flags_a_ca_without_successor(resource_type: str) -> None
     assert [u for _, u in outcome.violations] == [urn(resource_type, "aging")]
 
 
-def official_outputs(name: str, certificate: str, zone_id: str = ZONE) -> PolicyResource:
+def official_outputs(
+    name: str, certificate: str, zone_id: str = ZONE, status: str = "active"
+) -> PolicyResource:
     """A ``cloudflare:index/customOriginTrustStore`` resource as the official provider leaves it
     in state: Cloudflare's fields under its camelCase names, PEM with Cloudflare's newline."""
     values = {
@@ -298,7 +300,7 @@ def official_outputs(name: str, certificate: str, zone_id: str = ZONE) -> Policy
         "expiresOn": "2027-01-01T00:00:00Z",
         "issuer": "Example Origin",
         "signature": "SHA256WithRSA",
-        "status": "active",
+        "status": status,
         "updatedAt": "2026-01-01T00:00:00Z",
         "uploadedOn": "2026-01-01T00:00:00Z",
     }
@@ -476,3 +478,16 @@ def test_servicer_runs_stack_policies(servicer: _PolicyAnalyzerServicer) -> None
         "origin-ca-zone-coverage": proto.MANDATORY,
         "origin-ca-rotation-ready": proto.ADVISORY,
     }
+
+
+@pytest.mark.parametrize("leaving", ["pending_deletion", "deleted"])
+def test_an_entry_being_deleted_does_not_cover_its_zone(leaving: str) -> None:
+    aging = official_outputs("aging", expiring_in(20 * DAY, "Aging Root").pem)
+    going = official_outputs("going", expiring_in(700 * DAY, "Going Root").pem, status=leaving)
+
+    coverage = run_stack("origin-ca-zone-coverage", [aging, going])
+    rotation = run_stack("origin-ca-rotation-ready", [aging, going])
+
+    assert len(coverage.violations) == 1
+    assert "Going Root" not in coverage.messages[0]
+    assert [u for _, u in rotation.violations] == [urn(OFFICIAL_TYPE, "aging")]
