@@ -7,6 +7,7 @@ as soon as the socket is listening, so a parent process can read it and start at
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -25,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: pick a free one)")
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default loopback)")
+    parser.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="allow a --host other than a loopback address (the control API has no auth)",
+    )
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="accepted API token")
     parser.add_argument("--email", default=None, help="accepted X-Auth-Email (with --api-key)")
     parser.add_argument("--api-key", default=None, help="accepted X-Auth-Key (with --email)")
@@ -61,8 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not (args.allow_non_loopback or _is_loopback(args.host)):
+        print(
+            f"emulator: --host {args.host} is not a loopback address; anyone who can reach it"
+            " could reset or fake state through /__emulator/ (no authentication). Bind to"
+            " 127.0.0.1, or pass --allow-non-loopback if that is really meant.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         rate_limit = parse_rate_limit(args.rate_limit) if args.rate_limit else None
         start = parse_rfc3339(args.start_time) if args.start_time else None
@@ -92,9 +115,19 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    server = EmulatorServer(
-        host=args.host, port=args.port, emulator=Emulator(config, clock=clock), verbose=args.verbose
-    )
+    emulator = Emulator(config, clock=clock)
+    try:
+        server = EmulatorServer(
+            host=args.host, port=args.port, emulator=emulator, verbose=args.verbose
+        )
+    except OSError as exc:
+        emulator.close()
+        print(
+            f"emulator: cannot listen on {args.host} port {args.port}: {exc}"
+            " (is the port taken? only IPv4 addresses are supported)",
+            file=sys.stderr,
+        )
+        return 1
     server.start()
     print(server.base_url, flush=True)
     try:

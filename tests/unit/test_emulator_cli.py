@@ -129,6 +129,7 @@ def test_stops_cleanly_on_signal(signum: int) -> None:
         (["--rate-limit", "0/10"], "rate limit needs N >= 1"),
         (["--activation-delay", "-1"], "must be >= 0"),
         (["--start-time", "yesterday"], "Invalid isoformat"),
+        (["--host", "192.0.2.1"], "--host 192.0.2.1 is not a loopback address"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
@@ -153,4 +154,5 @@ def test_port_in_use_fails_loudly() -> None:
         proc = EmulatorProcess(["--port", str(port)], startup_timeout=15)
         with pytest.raises(RuntimeError, match="exited with 1 before serving"):
             proc.start()
+        assert f"cannot listen on 127.0.0.1 port {port}" in proc.stderr()
         proc.close()
