@@ -159,6 +159,15 @@ _ID_ECHO_LIMIT = 12
 _ID_ECHO_PREFIX = 6
 
 
+def echo_id(value: str) -> str:
+    """How a refused id is quoted in a message: short values whole, longer ones only by their
+    start, so a secret pasted into the wrong setting (a 40-character API token, say) is not
+    written to logs."""
+    if len(value) <= _ID_ECHO_LIMIT:
+        return repr(value)
+    return f"{value[:_ID_ECHO_PREFIX]!r}… ({len(value)} characters)"
+
+
 def validate_id(value: object, parameter: str) -> str:
     """``value`` lowercased if it is a Cloudflare id (1-32 hex digits), so it cannot alter a
     request path; Cloudflare's ids are lowercase hex, and the API may not match other case."""
@@ -168,16 +177,10 @@ def validate_id(value: object, parameter: str) -> str:
             parameter=parameter,
         )
     if _ID_PATTERN.fullmatch(value) is None:
-        # Short values are echoed whole; longer ones only by their start, so a secret pasted
-        # into the wrong setting (a 40-character API token, say) is not written to logs.
-        shown = (
-            repr(value)
-            if len(value) <= _ID_ECHO_LIMIT
-            else f"{value[:_ID_ECHO_PREFIX]!r}… ({len(value)} characters)"
-        )
         raise InvalidInputError(
-            f"{parameter} {shown} is not a Cloudflare id: expected 1 to {MAX_ID_LENGTH} hex"
-            " digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's Overview page).",
+            f"{parameter} {echo_id(value)} is not a Cloudflare id: expected 1 to"
+            f" {MAX_ID_LENGTH} hex digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's"
+            " Overview page).",
             parameter=parameter,
         )
     return value.lower()

@@ -25,6 +25,7 @@ from policies.trust_rules.errors import (
     NotTextError,
     PrivateKeyMaterialError,
 )
+from provider.client import echo_id
 
 # Input property names, as the official provider names them where it has them.
 ZONE_ID = "zoneId"
@@ -93,11 +94,10 @@ def check_zone_id(value: object) -> tuple[str | None, Failure | None]:
 
 
 def _describe(value: object) -> str:
+    """A refused value as messages quote it: strings as the client quotes a bad id."""
     if not isinstance(value, str):
         return f"a {type(value).__name__}"
-    if len(value) > 40:
-        return f"{value[:37]!r}... ({len(value)} characters)"
-    return repr(value)
+    return echo_id(value)
 
 
 def check_certificate(value: object) -> tuple[str | None, Failure | None]:

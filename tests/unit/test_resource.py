@@ -105,6 +105,16 @@ def test_check_refuses_an_invalid_zone_id(zone: object) -> None:
     assert "32-character hexadecimal id" in failure.reason
 
 
+def test_check_quotes_a_long_zone_id_only_by_its_start() -> None:
+    token_like = "Zx9" + "k" * 37  # 40 characters, the shape of an API token
+    result = CustomOriginTrustStoreProvider().check(
+        {}, {"zoneId": token_like, "certificate": ROOT.pem}
+    )
+    [failure] = result.failures
+    assert token_like not in failure.reason
+    assert "'Zx9kkk'… (40 characters)" in failure.reason
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
