@@ -1,9 +1,10 @@
 """The catalogue as Pulumi policies: read the inputs safely, run the rule, report.
 
 During preview a property may be unknown; pulumi-policy then raises ``UnknownValueError`` on any
-read (even ``in`` or ``.get``). Each policy reads only ``certificate`` and ``zoneId``, turns an
-unknown into an explicit "not applicable" note instead of the generic advisory the runtime would
-print, and never guesses a verdict from missing data.
+read (even ``in`` or ``.get``). Each policy reads only ``certificate`` and ``zoneId`` (stack
+policies also ``status``, to skip entries being deleted), turns an unknown into an explicit "not
+applicable" note instead of the generic advisory the runtime would print, and never guesses a
+verdict from missing data.
 """
 
 from __future__ import annotations

@@ -115,7 +115,6 @@ class EntryStatus(enum.StrEnum):
 _STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
 #: Distinct unknown statuses one client warns about; beyond that it stays quiet.
 _MAX_UNKNOWN_STATUS_WARNINGS = 16
-#: Entries on their way out: never the result of a fresh upload.
 #: Statuses of an entry on its way out: it no longer counts as present in the zone.
 LEAVING_STATUSES = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
