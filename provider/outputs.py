@@ -15,7 +15,7 @@ from typing import Any
 
 from policies.trust_rules import certificates
 from provider.client import TrustStoreEntry
-from provider.inputs import ALL_INPUTS, CERTIFICATE, ZONE_ID
+from provider.inputs import ALL_INPUTS, CERTIFICATE
 
 EXPIRES_ON = "expiresOn"
 ISSUER = "issuer"
@@ -72,6 +72,5 @@ def build_outputs(
     outs: dict[str, Any] = {key: inputs[key] for key in ALL_INPUTS if inputs.get(key) is not None}
     outs.update(certificate_outputs(str(inputs[CERTIFICATE])))
     outs.update(entry_outputs(entry))
-    outs[ZONE_ID] = inputs[ZONE_ID]
     outs[ADOPTED] = adopted
     return outs

@@ -17,7 +17,8 @@ from .outcomes import Violation
 from .wording import Place, ca, date, days, zone
 
 #: Allowance for clocks that run behind when deciding whether a CA is already valid.
-DEFAULT_CLOCK_SKEW = dt.timedelta(seconds=300)
+DEFAULT_CLOCK_SKEW_SECONDS = 300
+DEFAULT_CLOCK_SKEW = dt.timedelta(seconds=DEFAULT_CLOCK_SKEW_SECONDS)
 _ONE_DAY = dt.timedelta(days=1)
 
 
