@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import json
 import shutil
 import sys
 import time
@@ -29,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulator.process import EmulatorProcess
-from scripts.local_pulumi import isolated_env, run_pulumi
+from scripts.pulumi_driver import PulumiRun, PulumiStack, isolated_env, write_project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_MARKER = ".trust-store-demo"
@@ -37,8 +36,6 @@ DEMO_DIR = REPO_ROOT / ".demo"
 POLICY_PACK = REPO_ROOT / "policies"
 DEMO_ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 STACK = "demo"
-#: Bound on every CLI command: the first run compiles bytecode, later ones take seconds.
-COMMAND_TIMEOUT_SECONDS = 600
 KEEP_SECONDS = 3600
 
 
@@ -82,12 +79,15 @@ def demo_root_ca(common_name: str, now: dt.datetime, days: int) -> str:
 class Demo:
     """The demo folder, its isolated Pulumi environment, and the commands run in it."""
 
-    def __init__(self, folder: Path, base_url: str) -> None:
+    def __init__(self, folder: Path, base_url: str, bin_dir: Path) -> None:
         self.folder = folder
         self.cas = folder / "cas"
         home, backend = folder / "pulumi-home", folder / "backend"
         for path in (self.cas, home, backend):
             path.mkdir(parents=True, exist_ok=True)
+        # The repository's own stack program and settings, in the repository's virtualenv.
+        write_project(folder, base=REPO_ROOT / "Pulumi.yaml")
+        shutil.copy(REPO_ROOT / "__main__.py", folder / "__main__.py")
         # The emulator, never a real account (see the module docstring).
         env = isolated_env(
             home,
@@ -96,32 +96,20 @@ class Demo:
             extra={"CLOUDFLARE_BASE_URL": base_url, "CLOUDFLARE_API_TOKEN": "demo-token"},
         )
         self.env = env
+        print(f"\n$ pulumi stack init {STACK}", flush=True)
+        self.stack = PulumiStack(folder, env, bin_dir=bin_dir, stack=STACK)
 
-    def pulumi(self, *args: str, show: bool = True, stdin: str | None = None) -> str:
-        """Run one CLI command in the demo folder; echo it and its output; fail loudly."""
-        if show:
-            print(f"\n$ pulumi {' '.join(args)}", flush=True)
-        done = run_pulumi(
-            args, cwd=self.folder, env=self.env, stdin=stdin, timeout=COMMAND_TIMEOUT_SECONDS
-        )
-        if show:
-            print(done.stdout.rstrip(), flush=True)
-        if done.returncode != 0:
-            sys.stderr.write(done.stdout + done.stderr)
-            raise SystemExit(f"demo failed: `pulumi {' '.join(args)}` exited {done.returncode}")
-        return done.stdout
-
-    def write_program(self) -> None:
-        """The repository's own stack program, with the virtualenv path made absolute."""
-        shutil.copy(REPO_ROOT / "__main__.py", self.folder / "__main__.py")
-        project = (REPO_ROOT / "Pulumi.yaml").read_text()
-        venv = Path(sys.prefix)
-        project = project.replace("virtualenv: .venv", f"virtualenv: {venv}")
-        (self.folder / "Pulumi.yaml").write_text(project)
+    def show(self, command: str, run: PulumiRun) -> PulumiRun:
+        """Echo a command and its output; fail loudly."""
+        print(f"\n$ pulumi {command}", flush=True)
+        print(run.stdout.rstrip(), flush=True)
+        if not run.ok:
+            sys.stderr.write(run.output)
+            raise SystemExit(f"demo failed: `pulumi {command}` exited {run.returncode}")
+        return run
 
     def entries(self) -> dict[str, dict[str, str]]:
-        outputs = json.loads(self.pulumi("stack", "output", "--json", show=False))
-        entries: dict[str, dict[str, str]] = outputs.get("entries", {})
+        entries: dict[str, dict[str, str]] = self.stack.outputs().get("entries", {})
         return entries
 
 
@@ -151,49 +139,52 @@ def run(argv: Sequence[str] | None = None) -> int:
         help=f"where the demo's project, state and Pulumi home go (default {DEMO_DIR})",
     )
     args = parser.parse_args(argv)
-    if shutil.which("pulumi") is None:
+    cli = shutil.which("pulumi")
+    if cli is None:
         raise SystemExit("demo needs the Pulumi CLI on PATH: run `make demo` (it installs it)")
     folder: Path = args.folder.resolve()
     prepare_folder(folder)
     now = dt.datetime.now(dt.UTC)
     with EmulatorProcess(["--token", "demo-token"]) as emulator:
         print(f"Emulated Cloudflare API at {emulator.base_url} (no account is used)")
-        demo = Demo(folder, emulator.base_url)
-        demo.write_program()
+        demo = Demo(folder, emulator.base_url, Path(cli).absolute().parent)
         (demo.cas / "origin-root-2026.pem").write_text(
             demo_root_ca("Demo Origin Root 2026", now, 365)
         )
         (demo.cas / "partner-root.pem").write_text(demo_root_ca("Demo Partner Root", now, 3650))
 
-        demo.pulumi("stack", "init", STACK)
-        demo.pulumi("config", "set", "zoneId", DEMO_ZONE)
-        demo.pulumi("config", "set", "certificatesDir", "cas")
+        stack = demo.stack
+        for key, value in (("zoneId", DEMO_ZONE), ("certificatesDir", "cas")):
+            print(f"\n$ pulumi config set {key} {value}", flush=True)
+            stack.set_config(key, value)
         seen = 0
 
         # The first up runs the project's policy pack too: each CA is checked before upload.
-        demo.pulumi("up", "--yes", "--skip-preview", "--policy-pack", str(POLICY_PACK))
+        demo.show(
+            f"up --policy-pack {POLICY_PACK}", stack.up(policy_packs=[POLICY_PACK], check=False)
+        )
         seen = print_api_calls(emulator, seen)
         print_entries("Trust store after the first up", demo.entries())
 
-        demo.pulumi("up", "--yes", "--skip-preview")
-        print("   (no changes, and no API calls:)")
+        unchanged = demo.show("up", stack.up(check=False))
+        print(f"   (no changes: {unchanged.changes}, and no API calls:)")
         seen = print_api_calls(emulator, seen)
 
         print("\n== Rotating origin-root-2026.pem to a new CA: create first, then delete")
         (demo.cas / "origin-root-2026.pem").write_text(
             demo_root_ca("Demo Origin Root 2026 (rotated)", now, 730)
         )
-        demo.pulumi("up", "--yes", "--skip-preview")
+        demo.show("up", stack.up(check=False))
         seen = print_api_calls(emulator, seen)
 
-        demo.pulumi("refresh", "--yes", "--skip-preview")
+        demo.show("refresh", stack.refresh(check=False))
         seen = print_api_calls(emulator, seen)
         print_entries("Trust store after rotation and refresh", demo.entries())
 
         if args.keep:
             keep_running(demo, emulator)
             return 0
-        demo.pulumi("destroy", "--yes", "--skip-preview")
+        demo.show("destroy", stack.destroy(check=False))
         print_api_calls(emulator, seen)
         left = [e for e in emulator.control.state() if e.get("zone_id") == DEMO_ZONE]
         print(f"\nDone: the stack is destroyed; {len(left)} entries left in the demo zone.")

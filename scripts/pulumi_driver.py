@@ -27,7 +27,7 @@ from pulumi import automation as auto
 
 #: Variables never inherited from the caller: they could point at a real account or backend.
 SCRUBBED_PREFIXES = ("PULUMI_", "CLOUDFLARE_")
-#: Bound on a raw CLI command (``PulumiStack.run``); the first run in a fresh venv compiles bytecode.
+#: Bound on a raw CLI command (``PulumiStack.run``); a first run in a fresh venv compiles bytecode.
 COMMAND_TIMEOUT_SECONDS = 600
 
 
@@ -74,7 +74,7 @@ def isolated_env(
 def write_project(
     folder: Path,
     *,
-    name: str,
+    name: str | None = None,
     program: str | None = None,
     description: str = "end-to-end test stack",
     base: Path | None = None,
@@ -91,7 +91,10 @@ def write_project(
     settings: dict[str, Any] = (
         yaml.safe_load(base.read_text()) if base else {"description": description}
     )
-    settings["name"] = name
+    if name is not None:
+        settings["name"] = name
+    if "name" not in settings:
+        raise ValueError("a project needs a name: pass name= or a base Pulumi.yaml that has one")
     runtime = settings.get("runtime")
     options = dict(runtime.get("options", {})) if isinstance(runtime, dict) else {}
     options.setdefault("toolchain", "pip")
@@ -167,7 +170,9 @@ class PulumiStack:
         self.stack = stack
         self.runs: list[PulumiRun] = []
         if bin_dir.name != "bin":
-            raise ValueError(f"{bin_dir}: Automation API runs <root>/bin/pulumi; pass a `bin` folder")
+            raise ValueError(
+                f"{bin_dir}: Automation API runs <root>/bin/pulumi; pass a `bin` folder"
+            )
         self._command = auto.PulumiCommand(root=str(bin_dir.parent))
         self._workspace = auto.LocalWorkspace(
             work_dir=str(project_dir), pulumi_command=self._command, env_vars=env
@@ -196,7 +201,9 @@ class PulumiStack:
         return self._operation(
             "up",
             lambda out, err: self._stack.up(
-                on_output=out, on_error=err, **self._policy_options(policy_packs, policy_config),
+                on_output=out,
+                on_error=err,
+                **self._policy_options(policy_packs, policy_config),
                 **options,
             ),
             check,
@@ -217,7 +224,9 @@ class PulumiStack:
         return self._operation(
             "preview",
             lambda out, err: self._stack.preview(
-                on_output=out, on_error=err, **self._policy_options(policy_packs, policy_config),
+                on_output=out,
+                on_error=err,
+                **self._policy_options(policy_packs, policy_config),
                 **options,
             ),
             check,
@@ -321,7 +330,9 @@ class PulumiStack:
             return self._record(run, check)
         run = PulumiRun((name,), 0, result.stdout, result.stderr)
         if isinstance(result, auto.PreviewResult):
-            run.changes = {str(getattr(op, "value", op)): n for op, n in result.change_summary.items()}
+            run.changes = {
+                str(getattr(op, "value", op)): n for op, n in result.change_summary.items()
+            }
         elif result.summary is not None:
             run.changes = dict(result.summary.resource_changes or {})
         if isinstance(result, auto.UpResult):
