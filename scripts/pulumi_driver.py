@@ -78,14 +78,16 @@ def write_project(
     program: str | None = None,
     description: str = "end-to-end test stack",
     base: Path | None = None,
-    virtualenv: Path | None = None,
+    virtualenv: Path | str | None = None,
+    main: str | None = None,
     files: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a Python project: Pulumi.yaml (from ``base``'s settings when given, e.g. the
     repository's own, so its config declarations hold), ``__main__.py`` and extra ``files``.
 
-    The program runs in ``virtualenv`` (default: this interpreter's environment, made absolute so
-    the project can live anywhere); ``virtualenv=None`` with ``base`` keeps the base's option.
+    The program runs in ``virtualenv`` (default: this interpreter's environment, absolute so the
+    project can live anywhere; ``""``: no option, so the Python on PATH). ``main`` is the program's
+    folder when it is not the project's.
     """
     folder.mkdir(parents=True, exist_ok=True)
     settings: dict[str, Any] = (
@@ -98,11 +100,17 @@ def write_project(
     runtime = settings.get("runtime")
     options = dict(runtime.get("options", {})) if isinstance(runtime, dict) else {}
     options.setdefault("toolchain", "pip")
-    options["virtualenv"] = str(virtualenv or Path(sys.prefix))
+    options["virtualenv"] = str(Path(sys.prefix) if virtualenv is None else virtualenv)
+    if not options["virtualenv"]:
+        del options["virtualenv"]
     settings["runtime"] = {"name": "python", "options": options}
+    if main is not None:
+        settings["main"] = main
     (folder / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     if program is not None:
-        (folder / "__main__.py").write_text(textwrap.dedent(program))
+        entry = folder / (main or ".") / "__main__.py"
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_text(textwrap.dedent(program))
     for relative, content in (files or {}).items():
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,7 @@ def test_up_creates_one_entry_per_ca_with_one_request_each_and_a_second_up_calls
     stack.write_ca("first", first.pem)
 
     up = stack.workspace.up()
-    assert "+ 2 created" in up.output, up
+    assert up.changes == {"create": 2}, up  # the stack and the entry
     assert calls(stack) == [("POST", stack.zone_id)]
 
     [entry] = stack.workspace.resources(TYPE_TOKEN)
@@ -99,24 +99,24 @@ def test_up_creates_one_entry_per_ca_with_one_request_each_and_a_second_up_calls
     stack.write_ca("third", root_ca("Third Root").pem)
     stack.control.clear_requests()
     more = stack.workspace.up()
-    assert "+ 2 created" in more.output, more
+    assert more.changes == {"create": 2, "same": 2}, more
     assert calls(stack) == [("POST", stack.zone_id)] * 2
     assert len(stack.live_entries()) == 3
 
     stack.control.clear_requests()
     again = stack.workspace.up()
-    assert "4 unchanged" in again.output, again
+    assert again.changes == {"same": 4}, again
     assert calls(stack) == [], "an up without changes must not call the API"
 
     # Line endings and surrounding whitespace are not a change of certificate.
     messy = "\r\n".join(first.pem.strip().splitlines()) + "\r\n\r\n   "
     stack.write_ca("first", "\n  " + messy)
     unchanged = stack.workspace.up()
-    assert "4 unchanged" in unchanged.output, unchanged
+    assert unchanged.changes == {"same": 4}, unchanged
     assert calls(stack) == []
 
     destroy = stack.workspace.destroy()
-    assert "4 deleted" in destroy.output, destroy
+    assert destroy.changes == {"delete": 4}, destroy
     assert calls(stack) == [("DELETE", stack.zone_id)] * 3
     assert stack.live_entries() == []
 
@@ -132,7 +132,7 @@ def test_rotation_and_zone_move_create_the_new_entry_before_deleting_the_old(
     stack.write_ca("origin", root_ca("Origin Root 2026").pem)
     stack.control.clear_requests()
     rotate = stack.workspace.up()
-    assert "+-1 replaced" in rotate.output or "1 replaced" in rotate.output, rotate
+    assert rotate.changes == {"replace": 1, "same": 1}, rotate
     assert calls(stack) == [("POST", stack.zone_id), ("DELETE", stack.zone_id)]
     assert min(live_counts_over_time(stack.api_requests(), stack.zone_id, start=1)) >= 1
     [new] = stack.live_entries()
@@ -142,7 +142,7 @@ def test_rotation_and_zone_move_create_the_new_entry_before_deleting_the_old(
     stack.control.clear_requests()
     stack.workspace.set_config("zoneId", OTHER_ZONE)
     move = stack.workspace.up()
-    assert "1 replaced" in move.output, move
+    assert move.changes == {"replace": 1, "same": 1}, move
     assert calls(stack) == [("POST", OTHER_ZONE), ("DELETE", stack.zone_id)]
     assert stack.live_entries() == []
     assert len(stack.live_entries(OTHER_ZONE)) == 1
@@ -171,7 +171,7 @@ def test_refresh_drops_entries_deleted_out_of_band_and_reports_expiry(
     # The next up puts the deleted CA back and leaves the expired one alone.
     stack.control.clear_requests()
     up = stack.workspace.up()
-    assert "+ 1 created" in up.output, up
+    assert up.changes == {"create": 1, "same": 2}, up
     assert calls(stack) == [("POST", stack.zone_id)]
     # Stack outputs are the program's: they show the refreshed status after the next up.
     assert stack.workspace.outputs()["entries"]["ca-short"]["status"] == "expired"
@@ -188,7 +188,7 @@ def test_faults_during_up_end_converged_with_one_entry_per_ca(
     stack.control.add_fault("drop_after_commit", count=1, method="POST")
 
     up = stack.workspace.up()
-    assert "+ 4 created" in up.output, up
+    assert up.changes == {"create": 4}, up
     assert stack.control.faults() == []
     live = stack.live_entries()
     state = stack.entries_in_state()
@@ -196,7 +196,7 @@ def test_faults_during_up_end_converged_with_one_entry_per_ca(
     assert {e["id"] for e in live} == {r["id"] for r in state.values()}, "no orphaned entry"
 
     stack.control.clear_requests()
-    assert "4 unchanged" in stack.workspace.up().output
+    assert stack.workspace.up().changes == {"same": 4}
     assert calls(stack) == []
 
 
@@ -233,7 +233,7 @@ def test_an_existing_identical_entry_is_refused_unless_adopted_then_managed(
     stack.workspace.set_config("adoptExisting", "true")
     stack.control.clear_requests()
     adopted = stack.workspace.up()
-    assert "+ 1 created" in adopted.output, adopted
+    assert adopted.changes == {"create": 1, "same": 1}, adopted
     record = stack.entries_in_state()["ca-by-hand"]
     assert record["id"] == existing.id
     assert record["outputs"]["adopted"] is True
@@ -252,7 +252,7 @@ def test_wait_for_active_waits_and_a_timeout_leaves_nothing_behind(
     stack.write_ca("patient", root_ca("Patient Root").pem)
 
     up = stack.workspace.up()
-    assert "+ 2 created" in up.output, up
+    assert up.changes == {"create": 2}, up
     assert stack.entries_in_state()["ca-patient"]["outputs"]["status"] == "active"
     methods = [method for method, _ in calls(stack)]
     assert methods[0] == "POST", methods

@@ -125,7 +125,7 @@ def test_preview_with_inputs_unknown_until_apply_plans_a_create(
     """The zone id comes from another resource's id, unknown until that resource exists."""
     workspace = pulumi_project(UNKNOWN_PROGRAM, files={"root.pem": ROOT.pem})
     preview = workspace.preview()
-    assert "+ 3 to create" in preview.output, preview
+    assert preview.changes == {"create": 3}, preview
 
 
 def test_the_api_token_never_reaches_state_outputs_or_logs(
