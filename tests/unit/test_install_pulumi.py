@@ -19,7 +19,7 @@ def fake_pulumi(folder: Path, version: str) -> Path:
     return folder
 
 
-def run_script(path_dirs: list[Path], cache: Path) -> subprocess.CompletedProcess[str]:
+def run_script(path_dirs: list[Path], cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # Only the fake CLI's folder and the basic system tools: no `go` to build with.
     basics = [d for d in ("/usr/bin", "/bin") if Path(d).is_dir()]
     env = {
@@ -28,7 +28,7 @@ def run_script(path_dirs: list[Path], cache: Path) -> subprocess.CompletedProces
         "ORIGIN_TRUST_STORE_CACHE": str(cache),
     }
     return subprocess.run(
-        [str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=False
+        [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
 
 
@@ -58,7 +58,7 @@ def test_an_old_cli_without_go_stops_with_how_to_install(tmp_path: Path) -> None
     assert done.stdout == ""
     assert "the Pulumi CLI on PATH is v3.100.0; v3.274.0 or newer is needed" in done.stderr
     assert "Install the Pulumi CLI" in done.stderr
-    assert "install Go >= 1.25" in done.stderr
+    assert "install Go >= 1.26.8" in done.stderr
 
 
 def test_no_cli_and_no_go_stops_with_how_to_install(tmp_path: Path) -> None:
@@ -66,3 +66,21 @@ def test_no_cli_and_no_go_stops_with_how_to_install(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert "no Pulumi CLI >= 3.274.0 on PATH, and no Go toolchain to build one" in done.stderr
+
+
+def test_help_prints_usage_and_builds_nothing(tmp_path: Path) -> None:
+    done = run_script([], tmp_path / "cache", "--help")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: scripts/install-pulumi [--help]")
+    assert "ORIGIN_TRUST_STORE_CACHE" in done.stdout
+    assert not (tmp_path / "cache").exists(), "--help must not build"
+
+
+def test_an_unknown_argument_is_refused_with_the_usage(tmp_path: Path) -> None:
+    done = run_script([], tmp_path / "cache", "--bogus")
+
+    assert done.returncode == 2
+    assert "install-pulumi: unknown argument '--bogus'" in done.stderr
+    assert "Usage: scripts/install-pulumi" in done.stderr
+    assert not (tmp_path / "cache").exists()
