@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts.pulumi_driver import write_project
 from tests.e2e.test_toolchain import NOOP_PROGRAM, write_trivial_pack
@@ -164,3 +165,32 @@ def test_ctrl_c_during_preview_stops_the_cli_the_host_and_the_program(
     time.sleep(1)
     with pytest.raises(ProcessLookupError):
         os.killpg(group, 0)
+
+
+def test_pulumi_new_is_offered_the_pip_toolchain_and_a_venv_virtualenv(
+    tmp_path: Path, pulumi_env: dict[str, str], pulumi_bin_dir: Path
+) -> None:
+    # A template, not a project: `pulumi new` writes the project's Pulumi.yaml from it.
+    template = tmp_path / "template"
+    template.mkdir()
+    (template / "Pulumi.yaml").write_text("name: ${PROJECT}\nruntime: python\n")
+    (template / "__main__.py").write_text("import pulumi\n")
+    target = tmp_path / "new-project"
+    target.mkdir()
+
+    done = subprocess.run(
+        [str(pulumi_bin_dir / "pulumi"), "new", str(template), "--generate-only", "--yes"],
+        cwd=target,
+        env=pulumi_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = yaml.safe_load((target / "Pulumi.yaml").read_text())
+    assert written["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": "venv"},
+    }
