@@ -15,8 +15,11 @@ reset through ``/__emulator/`` (see :mod:`emulator.app`); SQLite persistence (``
 Error codes — which are observed in the real API and which are our choice — are listed in
 :mod:`emulator.errors`.
 
-Not emulated: every other Cloudflare endpoint (zones themselves, ``/user/tokens/verify``,
-ACM settings), token permissions and scopes (one token is all-powerful), user service keys,
+Also ``GET /zones`` (paginated; the zones holding entries and those declared with
+``--zone`` or the control API; :mod:`emulator.zones`).
+
+Not emulated: every other Cloudflare endpoint (zone creation and settings,
+``/user/tokens/verify``, ACM settings), token permissions and scopes (one token is all-powerful), user service keys,
 account-level rate limits beyond one per-credential window, the real edge deployment
 (nothing is ever deployed; statuses are a function of time), CRL/OCSP checks, key or hash
 strength rules, HTML error pages from Cloudflare's edge, and TLS (plain HTTP on loopback).

@@ -17,6 +17,7 @@ from emulator.app import Emulator
 from emulator.clock import Clock, FrozenClock, TickingClock, parse_rfc3339, system_clock
 from emulator.config import DEFAULT_TOKEN, EmulatorConfig, parse_rate_limit
 from emulator.server import DEFAULT_HOST, EmulatorServer
+from emulator.zones import parse_zone_declaration
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="accepted API token")
     parser.add_argument("--email", default=None, help="accepted X-Auth-Email (with --api-key)")
     parser.add_argument("--api-key", default=None, help="accepted X-Auth-Key (with --email)")
+    parser.add_argument(
+        "--zone",
+        action="append",
+        default=[],
+        metavar="ID[=NAME]",
+        help="declare a zone listed by GET /zones (repeatable; default name <ID>.example.com)",
+    )
     parser.add_argument("--db", default=None, metavar="FILE", help="persist state in SQLite FILE")
     parser.add_argument(
         "--activation-delay",
@@ -89,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rate_limit = parse_rate_limit(args.rate_limit) if args.rate_limit else None
         start = parse_rfc3339(args.start_time) if args.start_time else None
+        zones = tuple(parse_zone_declaration(text) for text in args.zone)
         config = EmulatorConfig(
             token=args.token,
             email=args.email,
@@ -97,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             deletion_delay=args.deletion_delay,
             rate_limit=rate_limit,
             db_path=args.db,
+            zones=zones,
         )
     except ValueError as exc:
         print(f"emulator: {exc}", file=sys.stderr)

@@ -2,6 +2,8 @@
 
 API (under ``/client/v4``, Cloudflare's envelope, token or key-pair auth)::
 
+    GET    /zones                                           the known zones (page, per_page,
+                                                            name, status, order, direction)
     GET    /zones/{zone_id}/acm/custom_trust_store          list  (page, per_page, limit, offset)
     POST   /zones/{zone_id}/acm/custom_trust_store          upload {"certificate": PEM}
     GET    /zones/{zone_id}/acm/custom_trust_store/{id}     get
@@ -22,7 +24,8 @@ Control API (outside ``/client/v4``, no token, plain JSON, never logged or fault
     GET    /__emulator/responses  every API response produced (for contract checks)
     GET    /__emulator/internal_errors   tracebacks of emulator bugs (answered 500)
     DELETE /__emulator/responses  clear them
-    GET|PUT /__emulator/zones/{zone_id}   {"acm_enabled": bool}
+    GET    /__emulator/zones        the known zones (what GET /zones lists)
+    GET|PUT /__emulator/zones/{zone_id}   PUT declares it: {"name"?: str, "acm_enabled"?: bool}
     GET|POST /__emulator/clock    {"advance_seconds": N} moves the clock forward
     GET    /__emulator/state      every stored entry, all zones (debugging)
     POST   /__emulator/reset      forget everything: entries, zones, faults, logs, clock offset
@@ -49,6 +52,7 @@ from emulator.config import EmulatorConfig
 from emulator.faults import Fault, FaultPlan
 from emulator.ratelimit import RateLimiter
 from emulator.state import Store
+from emulator.zones import ID_PATTERN, check_zone_name, list_zones
 
 API_PREFIX = "/client/v4"
 CONTROL_PREFIX = "/__emulator"
@@ -57,7 +61,7 @@ CONTROL_PREFIX = "/__emulator"
 #: transport passes one that respects the client's read timeout).
 SLEEP_KEY = "emulator.sleep"
 
-_ID = re.compile(r"^[0-9a-f]{1,32}$")
+_ID = ID_PATTERN
 _BEARER = re.compile(r"^Bearer ([!-~]+)$")
 
 StartResponse = Callable[..., Any]
@@ -100,6 +104,7 @@ class Emulator:
         if saved_offset:
             self.clock.advance(float(saved_offset))
         self._no_time_travel()
+        self._declare_configured_zones()
         self.faults = FaultPlan()
         self._limiter = (
             RateLimiter(*self.config.rate_limit, now=self._monotonic)
@@ -168,8 +173,10 @@ class Emulator:
         self.store.set_meta("clock_offset", repr(self.clock.offset_seconds))
 
     def reset(self) -> None:
-        """Forget everything: entries, zones, faults, logs, rate-limit windows, clock offset."""
+        """Forget everything: entries, zones, faults, logs, rate-limit windows, clock offset
+        (zones declared in the config are declared again)."""
         self.store.reset()
+        self._declare_configured_zones()
         self.faults.clear()
         self.clear_requests()
         self.clock.reset_offset()
@@ -180,6 +187,14 @@ class Emulator:
 
     def close(self) -> None:
         self.store.close()
+
+    def declare_zone(self, zone_id: str, name: str | None = None) -> None:
+        """Make a zone known to ``GET /zones`` (``name`` default: ``<id>.example.com``)."""
+        self.store.declare_zone(zone_id, name)
+
+    def _declare_configured_zones(self) -> None:
+        for zone_id, name in self.config.zones:
+            self.store.declare_zone(zone_id, name)
 
     def _no_time_travel(self) -> None:
         """After a restart on a persisted store, never let the clock run behind what it
@@ -305,6 +320,10 @@ class Emulator:
         if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             raise errors.no_route()
         rest = path[len(API_PREFIX) :]
+        if rest in ("/zones", "/zones/"):
+            if method != "GET":
+                raise errors.method_not_allowed(method)
+            return self._list_zones(query)
         parts = rest.split("/")[1:]
         # ["zones", zone, "acm", "custom_trust_store"(, id)]
         if (
@@ -344,6 +363,17 @@ class Emulator:
         body = _success(page.items)
         body["result_info"] = page.result_info()
         return _Outcome(200, body, operation="list")
+
+    def _list_zones(self, query: Mapping[str, str]) -> _Outcome:
+        page = list_zones(
+            self.store.zones(),
+            page=_int_param(query, "page", 1),
+            per_page=_int_param(query, "per_page", 20),
+            query=query,
+        )
+        body = _success(page.items)
+        body["result_info"] = page.result_info()
+        return _Outcome(200, body, operation="list_zones")
 
     def _upload(self, zone_id: str, body: bytes) -> _Outcome:
         self.store.require_acm(zone_id)
@@ -388,6 +418,15 @@ class Emulator:
         raise errors.missing_credentials()
 
     # -- control API -------------------------------------------------------------------------
+    def _zone_view(self, zone_id: str) -> dict[str, Any]:
+        zone = self.store.zone(zone_id)
+        return {
+            "zone_id": zone_id,
+            "known": zone is not None,
+            "name": None if zone is None else zone.name,
+            "acm_enabled": self.store.acm_enabled(zone_id),
+        }
+
     def _control(self, environ: dict[str, Any], sub: str) -> tuple[int, Any]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         try:
@@ -425,17 +464,24 @@ class Emulator:
             if method == "DELETE":
                 self.clear_responses()
                 return 200, []
+        if sub == "/zones" and method == "GET":
+            return 200, [self._zone_view(z.id) for z in self.store.zones()]
         if sub.startswith("/zones/"):
             zone_id = sub[len("/zones/") :]
             if not _ID.match(zone_id):
                 return 400, {"error": "zone id must be 1..32 lowercase hex characters"}
             if method == "PUT":
                 data = _json(body)
-                if not isinstance(data, dict) or not isinstance(data.get("acm_enabled"), bool):
+                if not isinstance(data, dict) or set(data) - {"name", "acm_enabled"}:
+                    raise ValueError('expected {"name"?: "example.com", "acm_enabled"?: bool}')
+                if "acm_enabled" in data and not isinstance(data["acm_enabled"], bool):
                     raise ValueError('expected {"acm_enabled": true|false}')
-                self.set_acm_enabled(zone_id, data["acm_enabled"])
+                name = check_zone_name(data["name"]) if "name" in data else None
+                self.store.declare_zone(zone_id, name)
+                if "acm_enabled" in data:
+                    self.set_acm_enabled(zone_id, data["acm_enabled"])
             if method in ("PUT", "GET"):
-                return 200, {"zone_id": zone_id, "acm_enabled": self.store.acm_enabled(zone_id)}
+                return 200, self._zone_view(zone_id)
         if sub == "/clock":
             if method == "POST":
                 data = _json(body)

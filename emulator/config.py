@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emulator.zones import check_zone_id, check_zone_name
+
 DEFAULT_TOKEN = "test-token"  # noqa: S105 - a test credential, by design
 
 
@@ -21,6 +23,8 @@ class EmulatorConfig:
     * ``rate_limit``: ``(requests, window_seconds)`` per credential, or ``None`` (off).
       Cloudflare's real limit is ``(1200, 300.0)``.
     * ``db_path``: SQLite file to persist state across restarts (``None``: memory only).
+    * ``zones``: zones declared at start, ``(zone_id, name or None)``: listed by
+      ``GET /zones`` even before they hold an entry.
     """
 
     token: str | None = DEFAULT_TOKEN
@@ -30,8 +34,13 @@ class EmulatorConfig:
     deletion_delay: float = 0
     rate_limit: tuple[int, float] | None = None
     db_path: str | None = None
+    zones: tuple[tuple[str, str | None], ...] = ()
 
     def __post_init__(self) -> None:
+        for zone_id, name in self.zones:
+            check_zone_id(zone_id)
+            if name is not None:
+                check_zone_name(name)
         if self.activation_delay < 0 or self.deletion_delay < 0:
             raise ValueError("activation_delay and deletion_delay must be >= 0")
         if self.rate_limit is not None:

@@ -25,6 +25,75 @@ FAILURE = "tls-certificates-and-hostnames_api-response-common-failure"
 
 _ITEM_PATH = re.compile(r"/client/v4/zones/[^/]+/acm/custom_trust_store/[^/]+$")
 _COLLECTION_PATH = re.compile(r"/client/v4/zones/[^/]+/acm/custom_trust_store$")
+_ZONES_PATH = re.compile(r"/client/v4/zones/?$")
+
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+#: ``GET /zones`` is outside the pinned excerpt: its success shape, written from the official
+#: SDK's models (cloudflare 5.9: ``types/zones/zone.py``, required fields of ``Zone``) and the
+#: zones API reference's ``result_info`` (page, per_page, count, total_count, total_pages).
+ZONE_LIST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["success", "errors", "messages", "result", "result_info"],
+    "properties": {
+        "success": {"type": "boolean", "enum": [True]},
+        "errors": {"type": "array", "maxItems": 0},
+        "messages": {"type": "array"},
+        "result": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "account",
+                    "created_on",
+                    "development_mode",
+                    "meta",
+                    "modified_on",
+                    "name",
+                    "name_servers",
+                    "owner",
+                    "plan",
+                    "status",
+                ],
+                "properties": {
+                    "id": {"type": "string", "maxLength": 32},
+                    "name": {"type": "string", "maxLength": 253},
+                    "status": {
+                        "type": "string",
+                        "enum": ["initializing", "pending", "active", "moved"],
+                    },
+                    "paused": {"type": "boolean"},
+                    "type": {
+                        "type": "string",
+                        "enum": ["full", "partial", "secondary", "internal"],
+                    },
+                    "development_mode": {"type": "number"},
+                    "name_servers": {"type": "array", "items": {"type": "string"}},
+                    "created_on": {"type": "string", "format": "date-time"},
+                    "modified_on": {"type": "string", "format": "date-time"},
+                    "activated_on": {"type": "string", "format": "date-time", "nullable": True},
+                    "original_dnshost": _NULLABLE_STRING,
+                    "original_registrar": _NULLABLE_STRING,
+                    "account": {
+                        "type": "object",
+                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                    },
+                    "meta": {"type": "object"},
+                    "owner": {"type": "object"},
+                    "plan": {"type": "object"},
+                },
+            },
+        },
+        "result_info": {
+            "type": "object",
+            "required": ["page", "per_page", "count", "total_count", "total_pages"],
+            "properties": {
+                name: {"type": "integer", "minimum": 0}
+                for name in ("page", "per_page", "count", "total_count", "total_pages")
+            },
+        },
+    },
+}
 
 
 @functools.cache
@@ -51,6 +120,8 @@ def response_schema(method: str, path: str, status: int) -> dict[str, Any]:
     """The schema a response to ``method path`` with ``status`` must satisfy."""
     if status >= 400:
         return {"$ref": f"#/components/schemas/{FAILURE}"}
+    if _ZONES_PATH.search(path) and method.upper() == "GET":
+        return ZONE_LIST_SCHEMA
     if _ITEM_PATH.search(path):
         return success_schema(ITEM, method)
     if _COLLECTION_PATH.search(path):

@@ -249,7 +249,7 @@ def test_invalid_identifier(emulator_api: EmulatorApi, zone_id: str, entry_id: s
 
 
 @pytest.mark.parametrize(
-    "path", ["/zones", f"/zones/{ZONE_ID}/acm", f"/zones/{ZONE_ID}/acm/total_tls", "/"]
+    "path", ["/zone", f"/zones/{ZONE_ID}/acm", f"/zones/{ZONE_ID}/acm/total_tls", "/"]
 )
 def test_unknown_route(emulator_api: EmulatorApi, path: str) -> None:
     assert only_error(emulator_api.client.get(path), 400) == (7000, "No route for that URI")

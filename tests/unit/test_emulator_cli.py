@@ -130,6 +130,8 @@ def test_stops_cleanly_on_signal(signum: int) -> None:
         (["--activation-delay", "-1"], "must be >= 0"),
         (["--start-time", "yesterday"], "Invalid isoformat"),
         (["--host", "192.0.2.1"], "--host 192.0.2.1 is not a loopback address"),
+        (["--zone", "NOT-HEX"], "a zone id must be 1..32 lowercase hex characters"),
+        (["--zone", "abc=Bad Name"], "a zone name must be a lowercase domain name"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:

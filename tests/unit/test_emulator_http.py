@@ -103,6 +103,8 @@ def test_control_zone_switch(emulator_server: EmulatorServer, control: EmulatorC
     control.set_acm_enabled(ZONE_ID, False)
     assert httpx.get(f"{emulator_server.root_url}/__emulator/zones/{ZONE_ID}").json() == {
         "zone_id": ZONE_ID,
+        "known": True,
+        "name": f"{ZONE_ID}.example.com",
         "acm_enabled": False,
     }
     with httpx.Client(
