@@ -8,7 +8,8 @@ Rules (each one a documented choice where the real API is silent):
   an entry.
 * Upload checks the certificate (:mod:`emulator.certificates`), refuses an already expired
   one (1417, OUR choice) and a duplicate — same SHA-256 DER fingerprint in the same zone, not
-  being deleted — (1418, OUR choice). The stored PEM ends with exactly one newline.
+  being deleted — (1220, documented for custom certificates). The stored PEM ends with
+  exactly one newline.
 * Status is derived from timestamps and the injected clock, never from a background task:
   ``initializing`` for the first half of ``activation_delay``, then ``pending_deployment``
   until ``activation_delay`` has passed, then ``active``; ``expired`` once ``expires_on`` has

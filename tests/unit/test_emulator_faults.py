@@ -113,7 +113,7 @@ def test_drop_after_commit_fault(
     )
     # A naive retry now meets the duplicate rule.
     retry = http.post(COLLECTION, json={"certificate": pem})
-    assert (retry.status_code, retry.json()["errors"][0]["code"]) == (400, 1418)
+    assert (retry.status_code, retry.json()["errors"][0]["code"]) == (400, 1220)
 
 
 def test_delay_fault(http: httpx.Client, control: EmulatorControl) -> None:
