@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from emulator.zones import check_zone_id, check_zone_name
@@ -41,11 +42,12 @@ class EmulatorConfig:
             check_zone_id(zone_id)
             if name is not None:
                 check_zone_name(name)
-        if self.activation_delay < 0 or self.deletion_delay < 0:
-            raise ValueError("activation_delay and deletion_delay must be >= 0")
+        for delay in (self.activation_delay, self.deletion_delay):
+            if not math.isfinite(delay) or delay < 0:
+                raise ValueError("activation_delay and deletion_delay must be finite and >= 0")
         if self.rate_limit is not None:
             count, window = self.rate_limit
-            if count < 1 or window <= 0:
+            if count < 1 or not math.isfinite(window) or window <= 0:
                 raise ValueError("rate_limit must be (requests >= 1, window_seconds > 0)")
 
 
@@ -58,6 +60,6 @@ def parse_rate_limit(text: str) -> tuple[int, float]:
         raise ValueError(
             f"rate limit must look like N/WINDOW_SECONDS, e.g. 1200/300: {text!r}"
         ) from exc
-    if count < 1 or window <= 0:
-        raise ValueError(f"rate limit needs N >= 1 and WINDOW > 0: {text!r}")
+    if count < 1 or not math.isfinite(window) or window <= 0:
+        raise ValueError(f"rate limit needs N >= 1 and a finite WINDOW > 0: {text!r}")
     return count, window

@@ -32,10 +32,12 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from emulator import errors
@@ -110,6 +112,10 @@ class Entry:
         }
 
 
+class StoreFileError(Exception):
+    """The ``--db`` file cannot be used; the file was left as it was."""
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
@@ -144,8 +150,16 @@ class Store:
         if self.activation_delay < 0 or self.deletion_delay < 0:
             raise ValueError("delays must be >= 0")
         if self.db_path:
-            self._db = _Database(self.db_path)
-            self._entries, self._zones, self._seq = self._db.load(self.clock())
+            check_database_file(self.db_path)
+            try:
+                self._db = _Database(self.db_path)
+                self._entries, self._zones, self._seq = self._db.load(self.clock())
+            except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+                self.close()
+                raise StoreFileError(
+                    f"{self.db_path}: its stored state cannot be read ({exc}); give another"
+                    " --db path, or remove that file to start empty"
+                ) from None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -365,6 +379,64 @@ class Store:
             return
         with self._db.transaction():
             yield self._db
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: Our tables and the columns each must have (``zones.name``/``created_on`` came later).
+_TABLES = {
+    "entries": {"id", "zone_id", "seq", "body"},
+    "zones": {"zone_id", "acm_enabled"},
+    "meta": {"key", "value"},
+}
+
+
+def check_database_file(path: str) -> None:
+    """Refuse, without writing anything, a ``--db`` path the emulator cannot use: a missing
+    folder, something other than a regular file, a file that is not SQLite, a corrupt one, or
+    another program's database. A missing or empty file is fine (a new store)."""
+    file = Path(path)
+    if not file.parent.is_dir():
+        raise StoreFileError(f"{path}: the folder {file.parent} does not exist; create it first")
+    if not file.exists():
+        return
+    if not file.is_file():
+        raise StoreFileError(f"{path}: not a regular file; give the path of a database file")
+    with file.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if not header:
+        return
+    if header != _SQLITE_HEADER:
+        raise StoreFileError(
+            f"{path}: not an SQLite database (left untouched); give the emulator's own"
+            " database file, or a new path"
+        )
+    try:
+        conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+        try:
+            (check,) = conn.execute("PRAGMA quick_check").fetchone()
+            tables = {
+                name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreFileError(
+            f"{path}: unreadable SQLite database ({exc}); left untouched"
+        ) from None
+    if check != "ok":
+        raise StoreFileError(f"{path}: the SQLite database is corrupt ({check}); left untouched")
+    foreign = sorted(
+        name for name, columns in tables.items() if not _TABLES.get(name, {""}) <= columns
+    )
+    if foreign:
+        raise StoreFileError(
+            f"{path}: another program's database (tables {', '.join(foreign)}); left"
+            " untouched: give the emulator's own database file, or a new path"
+        )
 
 
 _SCHEMA = """
