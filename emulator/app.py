@@ -53,6 +53,7 @@ SLEEP_KEY = "emulator.sleep"
 
 _ID = ID_PATTERN
 _BEARER = re.compile(r"^Bearer ([!-~]+)$")
+_ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 
 
 class DropConnection(Exception):
@@ -216,7 +217,7 @@ class Emulator:
         return send_json(start_response, request.method, outcome.status, outcome.body, headers)
 
     def _api(self, request: Request, path: str) -> _Outcome:
-        method = request.method
+        method = _method_of(request)
         query = request.args.to_dict()
         environ = request.environ
         with self._log_lock:
@@ -302,13 +303,19 @@ class Emulator:
             if wait is not None:
                 raise errors.rate_limited(wait)
         self._authenticate(request.environ)
+        method = _method_of(request)
         try:
-            endpoint, args = _API_MAP.match(path, method=request.method)
+            if method != method.upper():  # werkzeug's routing would upper-case it
+                raise MethodNotAllowed()
+            endpoint, args = _API_MAP.match(path, method=method)
         except MethodNotAllowed:
-            raise errors.method_not_allowed(request.method) from None
+            raise errors.method_not_allowed(method) from None
         except (NotFound, RequestRedirect):
             raise errors.no_route() from None
-        if any(not _ID.match(value) for value in args.values()):
+        if any(not _ID.match(value) for value in args.values()) or _ENCODED_SLASH.search(
+            request.environ.get("RAW_URI", "")
+        ):
+            # An encoded '/' never splits the path: it stays inside an (invalid) id.
             raise errors.invalid_route(path[len(API_PREFIX) :])
         handler: Callable[..., _Outcome] = getattr(self, endpoint)
         return handler(request, query, **args)
@@ -428,6 +435,12 @@ def _optional_int_param(query: Mapping[str, str], name: str) -> int | None:
     if not number.is_integer():
         raise errors.invalid_query(f"{name} must be an integer; got {raw!r}")
     return int(number)
+
+
+def _method_of(request: Request) -> str:
+    """The method as sent: methods are case-sensitive (RFC 9110 §9.1), so ``get`` is not
+    ``GET`` (werkzeug's ``request.method`` upper-cases it)."""
+    return str(request.environ.get("REQUEST_METHOD") or "GET")
 
 
 def _auth_kind(environ: Mapping[str, Any]) -> str:

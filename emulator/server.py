@@ -17,6 +17,7 @@ was applied (clients see the server disconnect without a response).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import threading
@@ -33,6 +34,8 @@ from emulator.config import EmulatorConfig
 from emulator.wsgi import StartResponse, WsgiApp
 
 DEFAULT_HOST = "127.0.0.1"
+#: RFC 9110 §5.1 field names are tokens: no whitespace (``Name :``) and no controls.
+_FIELD_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 #: Seconds a connection may stay silent (request line, headers, body) before it is closed.
 IDLE_TIMEOUT_SECONDS = 30.0
 
@@ -58,6 +61,10 @@ def _faultable(app: WsgiApp) -> WsgiApp:
 
 def framing_problem(headers: Message, version: str) -> tuple[int, str] | None:
     """Why this request's framing is refused (status, reason), or ``None`` if it is sound."""
+    if headers.defects or headers.get_payload():
+        return 400, "a header line is not 'Name: value'"
+    if any(not _FIELD_NAME.match(name) for name in headers):
+        return 400, "a header name holds whitespace or characters a token cannot"
     lengths = [value.strip() for value in headers.get_all("Content-Length") or []]
     codings = [
         coding.strip().lower()
@@ -101,6 +108,8 @@ class _Handler(WSGIRequestHandler):
         error = errors.malformed_request(message or self.responses.get(code, ("",))[0], code)
         body = json.dumps(error.body()).encode()
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # unparsable request line: answer in HTTP/1.1
+            self.request_version = self.protocol_version
         try:
             self.send_response(code)
             self.send_header("Content-Type", "application/json")

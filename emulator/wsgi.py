@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_path_info
@@ -54,13 +54,19 @@ def routing_map(prefix: str, routes: Routes) -> MapAdapter:
 
 def read_body(request: Request) -> bytes:
     """The request body, at most ``MAX_BODY_BYTES`` (413 beyond)."""
-    request.max_content_length = MAX_BODY_BYTES
+    # One byte over the cap: werkzeug stops a chunked body AT the cap without saying so.
+    request.max_content_length = MAX_BODY_BYTES + 1
     try:
-        return request.get_data(cache=True)
+        data = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise errors.body_too_large(MAX_BODY_BYTES) from None
-    except (OSError, ValueError) as exc:  # a bad chunk size or a truncated chunked body
-        raise errors.malformed_request(f"unreadable request body ({exc})") from None
+    except (BadRequest, OSError, ValueError) as exc:
+        # A bad chunk size, a chunk extension (werkzeug's server reads none), a truncated body.
+        cause = exc.__cause__ or exc.__context__ or exc
+        raise errors.malformed_request(f"unreadable request body ({cause})") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise errors.body_too_large(MAX_BODY_BYTES)
+    return data
 
 
 def json_body(body: bytes) -> Any:

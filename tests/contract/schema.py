@@ -117,7 +117,8 @@ def success_schema(path_template: str, method: str) -> dict[str, Any]:
 
 
 def response_schema(method: str, path: str, status: int) -> dict[str, Any]:
-    """The schema a response to ``method path`` with ``status`` must satisfy."""
+    """The schema a response to ``method path`` with ``status`` must satisfy (HEAD: GET's)."""
+    method = "GET" if method.upper() == "HEAD" else method
     if status >= 400:
         return {"$ref": f"#/components/schemas/{FAILURE}"}
     if _ZONES_PATH.search(path) and method.upper() == "GET":
