@@ -88,6 +88,8 @@ def framing_problem(headers: Message, version: str) -> tuple[int, str] | None:
 
 class _Handler(WSGIRequestHandler):
     server: BaseWSGIServer
+    server_version = "cloudflare-api-emulator"
+    sys_version = ""
     timeout = IDLE_TIMEOUT_SECONDS
     # Head and body go out as separate writes: without Nagle's delay, no 40 ms delayed-ACK
     # stall per request.
