@@ -43,7 +43,7 @@ from emulator.faults import Fault, FaultPlan
 from emulator.ratelimit import RateLimiter
 from emulator.state import Store
 from emulator.wsgi import StartResponse, json_body, path_of, read_body, routing_map, send_json
-from emulator.zones import ID_PATTERN, list_zones
+from emulator.zones import ID_PATTERN, check_zone_id, check_zone_name, list_zones
 
 API_PREFIX = "/client/v4"
 
@@ -178,8 +178,11 @@ class Emulator:
         self.store.close()
 
     def declare_zone(self, zone_id: str, name: str | None = None) -> None:
-        """Make a zone known to ``GET /zones`` (``name`` default: ``<id>.example.com``)."""
-        self.store.declare_zone(zone_id, name)
+        """Make a zone known to ``GET /zones`` (``name`` default: ``<id>.example.com``);
+        ``ValueError`` for an id or name Cloudflare could not have."""
+        self.store.declare_zone(
+            check_zone_id(zone_id), None if name is None else check_zone_name(name)
+        )
 
     def _declare_configured_zones(self) -> None:
         for zone_id, name in self.config.zones:

@@ -210,3 +210,12 @@ def test_zone_option_and_persistence(tmp_path: Path, emulator_process_factory: S
     third = emulator_process_factory(["--db", db])
     listed = httpx.get(third.base_url + "/zones", headers=auth).json()["result"]
     assert [(z["id"], z["name"]) for z in listed] == [(ZONE_ID, "persisted.example.com")]
+
+
+def test_python_api_refuses_ids_and_names_cloudflare_could_not_have(
+    emulator_api: EmulatorApi,
+) -> None:
+    for zone_id, name in (("NOT-HEX", None), ("a" * 33, None), (ZONE_ID, "Bad Name")):
+        with pytest.raises(ValueError, match="zone"):
+            emulator_api.emulator.declare_zone(zone_id, name)
+    assert emulator_api.client.get("/zones").json()["result"] == []
