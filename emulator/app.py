@@ -306,6 +306,9 @@ class Emulator:
             if wait is not None:
                 raise errors.rate_limited(wait)
         self._authenticate(request.environ)
+        if _ENCODED_SLASH.search(request.environ.get("RAW_URI", "")):
+            # An encoded '/' never splits the path: it stays inside an (invalid) id.
+            raise errors.invalid_route(path[len(API_PREFIX) :])
         method = _method_of(request)
         try:
             if method != method.upper():  # werkzeug's routing would upper-case it
@@ -315,10 +318,7 @@ class Emulator:
             raise errors.method_not_allowed(method) from None
         except (NotFound, RequestRedirect):
             raise errors.no_route() from None
-        if any(not _ID.match(value) for value in args.values()) or _ENCODED_SLASH.search(
-            request.environ.get("RAW_URI", "")
-        ):
-            # An encoded '/' never splits the path: it stays inside an (invalid) id.
+        if any(not _ID.match(value) for value in args.values()):
             raise errors.invalid_route(path[len(API_PREFIX) :])
         handler: Callable[..., _Outcome] = getattr(self, endpoint)
         return handler(request, query, **args)

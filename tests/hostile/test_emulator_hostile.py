@@ -243,7 +243,7 @@ def test_truncated_chunked_body(server: EmulatorServer) -> None:
     raw = request("POST", headers=b"Transfer-Encoding: chunked\r\n", body=b"40\r\n{}")
     answer = exchange(server, raw, half_close=True)
     assert answer.status == 400
-    assert answer.error()[0] in (1421, 1423)  # cut short: unreadable, or not JSON
+    assert answer.error()[0] == 1423  # cut short: unreadable
     assert server.emulator.store.entries() == []
 
 
@@ -417,10 +417,7 @@ def test_connect_and_close_at_once(server: EmulatorServer) -> None:
 def test_path_tricks(server: EmulatorServer, target: str, code: int) -> None:
     server.emulator.store.upload(ZONE_ID, root_ca("Target Root").pem)
     answer = exchange(server, request("DELETE", target))
-    assert answer.status in (400, 405)
-    assert answer.error()[0] in (code, 10000)
-    if answer.status == 400:
-        assert answer.error()[0] == code
+    assert (answer.status, answer.error()[0]) == (400, code)
     assert len(server.emulator.store.entries()) == 1  # nothing was deleted
 
 
