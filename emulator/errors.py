@@ -38,10 +38,11 @@ DOCUMENTED by Cloudflare. Source: "Custom certificates > Troubleshooting > Error
 developers.cloudflare.com/ssl/edge-certificates/custom-certificates/troubleshooting/ (read
 2026-12 through the project's research tools). Only 1411 names this store; 1002, 1220 and
 2000 are documented for custom (edge) certificates, the sibling API of the same SSL service,
-with the same meaning, so the emulator uses them here too (an assumption, marked "sibling"):
+with the same meaning, so the emulator uses them here too (an assumption, marked "sibling").
+The page gives no HTTP statuses: those are ours.
 
 ==========  ========  ===============================================================
-1411        400       ``Only root CA certificate is allowed.`` (this store): not a CA, or
+1411        400 ours  ``Only root CA certificate is allowed.`` (this store): not a CA, or
                       not self-signed. The wording is the documented one; the emulator's
                       reason follows in ``error_chain``. Documented fix: issue the root
                       with basicConstraints CA:TRUE (openssl ``-extensions v3_ca``).
@@ -51,7 +52,7 @@ with the same meaning, so the emulator uses them here too (an assumption, marked
 1220        400 ours  ``This certificate has already been submitted.`` (sibling):
                       the same certificate (SHA-256 of the DER) is already in the zone's
                       store and not being deleted. The existing id is in ``error_chain``.
-2000        500       ``An unknown error has occurred.`` (sibling): an emulator bug (never
+2000        500 ours  ``An unknown error has occurred.`` (sibling): an emulator bug (never
                       expected; tests fail on it).
 ==========  ========  ===============================================================
 
@@ -78,7 +79,8 @@ collide with no documented code:
                     server refuses these before any handler runs; also used, with the
                     HTTP status, for 414/431/501/505 from the HTTP layer). The real edge
                     answers such requests with an HTML page.
-1000+status  any    injected ``error`` fault (``POST /__emulator/faults``), e.g. 1503
+1000+status  any    injected ``error`` fault (``POST /__emulator/faults``), e.g. 1503; it
+                    may equal a code above (status 411 gives 1411): pass ``code`` to choose
 ==========  ======  =================================================================
 """
 
