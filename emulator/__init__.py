@@ -11,15 +11,20 @@ gone``, configurable, default immediate); pagination (``page``, ``per_page`` 5..
 key, not expired, no duplicate in the zone); bearer-token and X-Auth-Email/X-Auth-Key auth;
 per-zone Advanced Certificate Manager switch (1450); invalid-id routing errors (7003);
 rate limiting (429, ``Retry-After``, 971); fault injection, a request log, clock control and
-reset through ``/__emulator/`` (see :mod:`emulator.app`); SQLite persistence (``--db``).
-Error codes — which are observed in the real API and which are our choice — are listed in
+reset through ``/__emulator/`` (see :mod:`emulator.control_routes`); SQLite persistence (``--db``).
+Error codes — which are documented, which observed in the real API and which our choice —
+are listed in
 :mod:`emulator.errors`.
 
-Not emulated: every other Cloudflare endpoint (zones themselves, ``/user/tokens/verify``,
-ACM settings), token permissions and scopes (one token is all-powerful), user service keys,
-account-level rate limits beyond one per-credential window, the real edge deployment
-(nothing is ever deployed; statuses are a function of time), CRL/OCSP checks, key or hash
-strength rules, HTML error pages from Cloudflare's edge, and TLS (plain HTTP on loopback).
+Also ``GET /zones`` (paginated; the zones holding entries and those declared with
+``--zone`` or the control API; :mod:`emulator.zones`).
+
+Not emulated: every other Cloudflare endpoint (zone creation and settings,
+``/user/tokens/verify``, ACM settings), token permissions and scopes (one token is
+all-powerful), user service keys, account-level rate limits beyond one per-credential
+window, the real edge deployment (nothing is ever deployed; statuses are a function of
+time), CRL/OCSP checks, key or hash strength rules, HTML error pages from Cloudflare's edge
+(malformed HTTP gets a JSON envelope, code 1423), and TLS (plain HTTP on loopback).
 
 Use: ``Emulator(EmulatorConfig(...), clock=...)`` in-process (``.wsgi_app``,
 ``emulator.transport.EmulatorTransport`` for httpx), ``emulator.server.EmulatorServer`` on a

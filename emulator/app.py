@@ -2,6 +2,8 @@
 
 API (under ``/client/v4``, Cloudflare's envelope, token or key-pair auth)::
 
+    GET    /zones                                           the known zones (page, per_page,
+                                                            name, status, order, direction)
     GET    /zones/{zone_id}/acm/custom_trust_store          list  (page, per_page, limit, offset)
     POST   /zones/{zone_id}/acm/custom_trust_store          upload {"certificate": PEM}
     GET    /zones/{zone_id}/acm/custom_trust_store/{id}     get
@@ -11,56 +13,47 @@ Each API request goes through, in order: request log → fault injection → rat
 authentication → routing (invalid ids: 400 with 7003 + 7000, OUR choice of status, the
 wording observed) → the zone's ACM switch (1450) → the handler.
 
-Control API (outside ``/client/v4``, no token, plain JSON, never logged or faulted)::
-
-    GET    /__emulator/health
-    POST   /__emulator/faults     {"mode": ..., "count": N, ...} or a list of those (appends)
-    GET    /__emulator/faults     pending faults
-    DELETE /__emulator/faults     clear
-    GET    /__emulator/requests   the API request log, oldest first
-    DELETE /__emulator/requests   clear it (and the recorded responses)
-    GET    /__emulator/responses  every API response produced (for contract checks)
-    GET    /__emulator/internal_errors   tracebacks of emulator bugs (answered 500)
-    DELETE /__emulator/responses  clear them
-    GET|PUT /__emulator/zones/{zone_id}   {"acm_enabled": bool}
-    GET|POST /__emulator/clock    {"advance_seconds": N} moves the clock forward
-    GET    /__emulator/state      every stored entry, all zones (debugging)
-    POST   /__emulator/reset      forget everything: entries, zones, faults, logs, clock offset
+The control API (``/__emulator/``, no auth, never logged or faulted) is in
+:mod:`emulator.control_routes`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
-import json
 import re
 import secrets
 import sys
 import threading
 import time
 import traceback
-import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import errors
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Request
+
+from emulator import control_routes, errors
 from emulator.clock import Clock, OffsetClock, rfc3339, rfc3339_precise, system_clock
 from emulator.config import EmulatorConfig
+from emulator.control_routes import CONTROL_PREFIX
 from emulator.faults import Fault, FaultPlan
 from emulator.ratelimit import RateLimiter
 from emulator.state import Store
+from emulator.wsgi import StartResponse, json_body, path_of, read_body, routing_map, send_json
+from emulator.zones import ID_PATTERN, check_zone_id, check_zone_name, list_zones
 
 API_PREFIX = "/client/v4"
-CONTROL_PREFIX = "/__emulator"
 
 #: WSGI environ key: a ``sleep(seconds)`` callable used for ``delay`` faults (the in-process
 #: transport passes one that respects the client's read timeout).
 SLEEP_KEY = "emulator.sleep"
 
-_ID = re.compile(r"^[0-9a-f]{1,32}$")
+_ID = ID_PATTERN
 _BEARER = re.compile(r"^Bearer ([!-~]+)$")
-
-StartResponse = Callable[..., Any]
+_ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 
 
 class DropConnection(Exception):
@@ -100,6 +93,7 @@ class Emulator:
         if saved_offset:
             self.clock.advance(float(saved_offset))
         self._no_time_travel()
+        self._declare_configured_zones()
         self.faults = FaultPlan()
         self._limiter = (
             RateLimiter(*self.config.rate_limit, now=self._monotonic)
@@ -168,8 +162,10 @@ class Emulator:
         self.store.set_meta("clock_offset", repr(self.clock.offset_seconds))
 
     def reset(self) -> None:
-        """Forget everything: entries, zones, faults, logs, rate-limit windows, clock offset."""
+        """Forget everything: entries, zones, faults, logs, rate-limit windows, clock offset
+        (zones declared in the config are declared again)."""
         self.store.reset()
+        self._declare_configured_zones()
         self.faults.clear()
         self.clear_requests()
         self.clock.reset_offset()
@@ -180,6 +176,17 @@ class Emulator:
 
     def close(self) -> None:
         self.store.close()
+
+    def declare_zone(self, zone_id: str, name: str | None = None) -> None:
+        """Make a zone known to ``GET /zones`` (``name`` default: ``<id>.example.com``);
+        ``ValueError`` for an id or name Cloudflare could not have."""
+        self.store.declare_zone(
+            check_zone_id(zone_id), None if name is None else check_zone_name(name)
+        )
+
+    def _declare_configured_zones(self) -> None:
+        for zone_id, name in self.config.zones:
+            self.store.declare_zone(zone_id, name)
 
     def _no_time_travel(self) -> None:
         """After a restart on a persisted store, never let the clock run behind what it
@@ -203,18 +210,19 @@ class Emulator:
 
     # -- WSGI ----------------------------------------------------------------------------------
     def _wsgi(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "") or "/"
+        request = Request(environ)
+        path = path_of(environ)
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            status, payload = self._control(environ, path[len(CONTROL_PREFIX) :])
-            return _send(start_response, status, payload, {})
-        outcome = self._api(environ, path)
+            status, payload = control_routes.dispatch(self, request, path)
+            return send_json(start_response, request.method, status, payload, {})
+        outcome = self._api(request, path)
         headers = {"CF-RAY": f"{secrets.token_hex(8)}-EMU", **outcome.headers}
-        return _send(start_response, outcome.status, outcome.body, headers)
+        return send_json(start_response, request.method, outcome.status, outcome.body, headers)
 
-    def _api(self, environ: dict[str, Any], path: str) -> _Outcome:
-        method = environ.get("REQUEST_METHOD", "GET").upper()
-        query_string = environ.get("QUERY_STRING", "")
-        query = dict(urllib.parse.parse_qsl(query_string, keep_blank_values=True))
+    def _api(self, request: Request, path: str) -> _Outcome:
+        method = _method_of(request)
+        query = request.args.to_dict()
+        environ = request.environ
         with self._log_lock:
             self._seq += 1
             record: dict[str, Any] = {
@@ -226,7 +234,7 @@ class Emulator:
                 "fault": None,
                 "time": rfc3339_precise(self.clock()),
                 "auth": _auth_kind(environ),
-                "user_agent": environ.get("HTTP_USER_AGENT"),
+                "user_agent": request.headers.get("User-Agent"),
             }
             self._log.append(record)
 
@@ -234,6 +242,10 @@ class Emulator:
         if fault is not None:
             record["fault"] = fault.mode
             if fault.mode == "reset":
+                # Read the whole request first, so the client sees a reset while awaiting the
+                # answer, not a failed write.
+                with contextlib.suppress(errors.ApiError):
+                    read_body(request)
                 raise DropConnection("reset")
             if fault.mode == "delay":
                 environ.get(SLEEP_KEY, time.sleep)(fault.delay_seconds)
@@ -249,9 +261,8 @@ class Emulator:
                     record, method, path, _failure(errors.rate_limited(fault.retry_after))
                 )
 
-        body = _read_body(environ)
         try:
-            outcome = self._handle(environ, method, path, query, body)
+            outcome = self._handle(request, path, query)
         except errors.ApiError as exc:
             outcome = _failure(exc)
         except Exception as exc:  # a bug in the emulator: answer 500, and keep it for tests
@@ -288,51 +299,43 @@ class Emulator:
                 }
             )
 
-    def _handle(
-        self,
-        environ: Mapping[str, Any],
-        method: str,
-        path: str,
-        query: Mapping[str, str],
-        body: bytes,
-    ) -> _Outcome:
+    def _handle(self, request: Request, path: str, query: Mapping[str, str]) -> _Outcome:
+        """Rate limit, authentication, then the route table (``API_ROUTES``)."""
         if self._limiter is not None:
-            wait = self._limiter.hit(_rate_key(environ))
+            wait = self._limiter.hit(_rate_key(request.environ))
             if wait is not None:
                 raise errors.rate_limited(wait)
-        self._authenticate(environ)
+        self._authenticate(request.environ)
+        if _ENCODED_SLASH.search(request.environ.get("RAW_URI", "")):
+            # An encoded '/' never splits the path: it stays inside an (invalid) id.
+            raise errors.invalid_route(path[len(API_PREFIX) :])
+        method = _method_of(request)
+        try:
+            if method != method.upper():  # werkzeug's routing would upper-case it
+                raise MethodNotAllowed()
+            endpoint, args = _API_MAP.match(path, method=method)
+        except MethodNotAllowed:
+            raise errors.method_not_allowed(method) from None
+        except (NotFound, RequestRedirect):
+            raise errors.no_route() from None
+        if any(not _ID.match(value) for value in args.values()):
+            raise errors.invalid_route(path[len(API_PREFIX) :])
+        handler: Callable[..., _Outcome] = getattr(self, endpoint)
+        return handler(request, query, **args)
 
-        if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
-            raise errors.no_route()
-        rest = path[len(API_PREFIX) :]
-        parts = rest.split("/")[1:]
-        # ["zones", zone, "acm", "custom_trust_store"(, id)]
-        if (
-            len(parts) not in (4, 5)
-            or parts[0] != "zones"
-            or parts[2:4] != ["acm", "custom_trust_store"]
-        ):
-            raise errors.no_route()
-        zone_id = parts[1]
-        entry_id = parts[4] if len(parts) == 5 else None
-        if not _ID.match(zone_id) or (entry_id is not None and not _ID.match(entry_id)):
-            raise errors.invalid_route(rest)
+    # -- API handlers (one per row of API_ROUTES) ----------------------------------------------
+    def _list_zones(self, request: Request, query: Mapping[str, str]) -> _Outcome:
+        page = list_zones(
+            self.store.zones(),
+            page=_int_param(query, "page", 1),
+            per_page=_int_param(query, "per_page", 20),
+            query=query,
+        )
+        body = _success(page.items)
+        body["result_info"] = page.result_info()
+        return _Outcome(200, body, operation="list_zones")
 
-        if entry_id is None:
-            if method == "GET":
-                return self._list(zone_id, query)
-            if method == "POST":
-                return self._upload(zone_id, body)
-        else:
-            if method == "GET":
-                return _Outcome(200, _success(self.store.get(zone_id, entry_id)), operation="get")
-            if method == "DELETE":
-                return _Outcome(
-                    200, _success(self.store.delete(zone_id, entry_id)), operation="delete"
-                )
-        raise errors.method_not_allowed(method)
-
-    def _list(self, zone_id: str, query: Mapping[str, str]) -> _Outcome:
+    def _list(self, request: Request, query: Mapping[str, str], zone_id: str) -> _Outcome:
         self.store.require_acm(zone_id)
         page = self.store.list_page(
             zone_id,
@@ -345,21 +348,28 @@ class Emulator:
         body["result_info"] = page.result_info()
         return _Outcome(200, body, operation="list")
 
-    def _upload(self, zone_id: str, body: bytes) -> _Outcome:
+    def _upload(self, request: Request, query: Mapping[str, str], zone_id: str) -> _Outcome:
         self.store.require_acm(zone_id)
-        text = body.decode("utf-8", errors="replace")
-        if "PRIVATE KEY-----" in text:
+        body = read_body(request)
+        if b"PRIVATE KEY-----" in body:
             raise errors.private_key_material()
-        try:
-            data = json.loads(text) if text.strip() else None
-        except ValueError:
-            raise errors.invalid_body("the body is not valid JSON") from None
+        data = json_body(body)
         if not isinstance(data, dict):
             raise errors.invalid_body('expected a JSON object like {"certificate": "<PEM>"}')
         certificate = data.get("certificate")
         if not isinstance(certificate, str) or not certificate.strip():
             raise errors.missing_certificate()
         return _Outcome(200, _success(self.store.upload(zone_id, certificate)), operation="create")
+
+    def _get(
+        self, request: Request, query: Mapping[str, str], zone_id: str, entry_id: str
+    ) -> _Outcome:
+        return _Outcome(200, _success(self.store.get(zone_id, entry_id)), operation="get")
+
+    def _delete(
+        self, request: Request, query: Mapping[str, str], zone_id: str, entry_id: str
+    ) -> _Outcome:
+        return _Outcome(200, _success(self.store.delete(zone_id, entry_id)), operation="delete")
 
     def _authenticate(self, environ: Mapping[str, Any]) -> None:
         authorization = environ.get("HTTP_AUTHORIZATION")
@@ -387,77 +397,17 @@ class Emulator:
             return
         raise errors.missing_credentials()
 
-    # -- control API -------------------------------------------------------------------------
-    def _control(self, environ: dict[str, Any], sub: str) -> tuple[int, Any]:
-        method = environ.get("REQUEST_METHOD", "GET").upper()
-        try:
-            return self._control_route(method, sub, _read_body(environ))
-        except ValueError as exc:
-            return 400, {"error": str(exc)}
 
-    def _control_route(self, method: str, sub: str, body: bytes) -> tuple[int, Any]:
-        if sub in ("", "/", "/health") and method == "GET":
-            return 200, {"ok": True, "now": rfc3339_precise(self.clock())}
-        if sub == "/faults":
-            if method == "POST":
-                data = _json(body)
-                items = data if isinstance(data, list) else [data]
-                new = [Fault.from_json(item) for item in items]
-                for fault in new:
-                    self.faults.add(fault)
-                return 200, {"faults": self.faults.pending()}
-            if method == "GET":
-                return 200, {"faults": self.faults.pending()}
-            if method == "DELETE":
-                self.faults.clear()
-                return 200, {"faults": []}
-        if sub == "/requests":
-            if method == "GET":
-                return 200, self.requests()
-            if method == "DELETE":
-                self.clear_requests()
-                return 200, []
-        if sub == "/internal_errors" and method == "GET":
-            return 200, self.internal_errors()
-        if sub == "/responses":
-            if method == "GET":
-                return 200, self.responses()
-            if method == "DELETE":
-                self.clear_responses()
-                return 200, []
-        if sub.startswith("/zones/"):
-            zone_id = sub[len("/zones/") :]
-            if not _ID.match(zone_id):
-                return 400, {"error": "zone id must be 1..32 lowercase hex characters"}
-            if method == "PUT":
-                data = _json(body)
-                if not isinstance(data, dict) or not isinstance(data.get("acm_enabled"), bool):
-                    raise ValueError('expected {"acm_enabled": true|false}')
-                self.set_acm_enabled(zone_id, data["acm_enabled"])
-            if method in ("PUT", "GET"):
-                return 200, {"zone_id": zone_id, "acm_enabled": self.store.acm_enabled(zone_id)}
-        if sub == "/clock":
-            if method == "POST":
-                data = _json(body)
-                seconds = data.get("advance_seconds") if isinstance(data, dict) else None
-                if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-                    raise ValueError('expected {"advance_seconds": N} with N >= 0')
-                self.advance_clock(float(seconds))
-            if method in ("POST", "GET"):
-                return 200, {
-                    "now": rfc3339_precise(self.clock()),
-                    "offset_seconds": self.clock.offset_seconds,
-                }
-        if sub == "/state" and method == "GET":
-            now = self.clock()
-            return 200, [
-                {"zone_id": e.zone_id, "fingerprint_sha256": e.fingerprint, **e.to_api(now)}
-                for e in self.store.entries()
-            ]
-        if sub == "/reset" and method == "POST":
-            self.reset()
-            return 200, {"ok": True}
-        return 404, {"error": f"no control endpoint {method} {CONTROL_PREFIX}{sub}"}
+#: The API, ``(method, path under API_PREFIX, handler)``. Path variables must be ids (else
+#: 7003); other paths answer 7000, other methods on a known path 405.
+API_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/zones", "_list_zones"),
+    ("GET", "/zones/<zone_id>/acm/custom_trust_store", "_list"),
+    ("POST", "/zones/<zone_id>/acm/custom_trust_store", "_upload"),
+    ("GET", "/zones/<zone_id>/acm/custom_trust_store/<entry_id>", "_get"),
+    ("DELETE", "/zones/<zone_id>/acm/custom_trust_store/<entry_id>", "_delete"),
+)
+_API_MAP = routing_map(API_PREFIX, API_ROUTES)
 
 
 def _as_fault(value: Fault | Mapping[str, Any]) -> Fault:
@@ -470,28 +420,6 @@ def _success(result: Any) -> dict[str, Any]:
 
 def _failure(exc: errors.ApiError) -> _Outcome:
     return _Outcome(exc.status, exc.body(), dict(exc.headers))
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body or b"null")
-    except ValueError as exc:
-        raise ValueError(f"body is not valid JSON: {exc}") from None
-
-
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    cached = environ.get("emulator.body")
-    if isinstance(cached, bytes):
-        return cached
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ.get("wsgi.input")
-    data = stream.read(length) if stream is not None and length > 0 else b""
-    if isinstance(environ, dict):
-        environ["emulator.body"] = data
-    return bytes(data)
 
 
 def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
@@ -512,6 +440,12 @@ def _optional_int_param(query: Mapping[str, str], name: str) -> int | None:
     return int(number)
 
 
+def _method_of(request: Request) -> str:
+    """The method as sent: methods are case-sensitive (RFC 9110 §9.1), so ``get`` is not
+    ``GET`` (werkzeug's ``request.method`` upper-cases it)."""
+    return str(request.environ.get("REQUEST_METHOD") or "GET")
+
+
 def _auth_kind(environ: Mapping[str, Any]) -> str:
     if environ.get("HTTP_AUTHORIZATION") is not None:
         return "token"
@@ -526,36 +460,6 @@ def _rate_key(environ: Mapping[str, Any]) -> str:
     if environ.get("HTTP_X_AUTH_EMAIL"):
         return "email:" + str(environ["HTTP_X_AUTH_EMAIL"])
     return "ip:" + str(environ.get("REMOTE_ADDR", ""))
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
-
-def _send(
-    start_response: StartResponse, status: int, payload: Any, headers: Mapping[str, str]
-) -> list[bytes]:
-    data = json.dumps(payload).encode()
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(data))),
-            *headers.items(),
-        ],
-    )
-    return [data]
 
 
 __all__ = ["API_PREFIX", "CONTROL_PREFIX", "SLEEP_KEY", "DropConnection", "Emulator", "rfc3339"]

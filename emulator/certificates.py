@@ -2,8 +2,8 @@
 
 The checks run in this order, each a 400 (codes in :mod:`emulator.errors`):
 private key material (1416, the key is never echoed) → number of PEM certificate blocks
-(0: 1413, >1: 1414) → X.509 parse (1413) → root CA: basicConstraints CA=TRUE and
-self-signed, i.e. issuer == subject and the signature verifies with its own key (1415).
+(0: 1002, >1: 1414) → X.509 parse (1002) → root CA: basicConstraints CA=TRUE and
+self-signed, i.e. issuer == subject and the signature verifies with its own key (1411).
 keyUsage/keyCertSign, key strength and hash strength are NOT checked here (the real API's
 behaviour is unknown; those are the policy pack's job).
 """

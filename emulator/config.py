@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from emulator.zones import check_zone_id, check_zone_name
 
 DEFAULT_TOKEN = "test-token"  # noqa: S105 - a test credential, by design
 
@@ -21,6 +24,8 @@ class EmulatorConfig:
     * ``rate_limit``: ``(requests, window_seconds)`` per credential, or ``None`` (off).
       Cloudflare's real limit is ``(1200, 300.0)``.
     * ``db_path``: SQLite file to persist state across restarts (``None``: memory only).
+    * ``zones``: zones declared at start, ``(zone_id, name or None)``: listed by
+      ``GET /zones`` even before they hold an entry.
     """
 
     token: str | None = DEFAULT_TOKEN
@@ -30,13 +35,19 @@ class EmulatorConfig:
     deletion_delay: float = 0
     rate_limit: tuple[int, float] | None = None
     db_path: str | None = None
+    zones: tuple[tuple[str, str | None], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.activation_delay < 0 or self.deletion_delay < 0:
-            raise ValueError("activation_delay and deletion_delay must be >= 0")
+        for zone_id, name in self.zones:
+            check_zone_id(zone_id)
+            if name is not None:
+                check_zone_name(name)
+        for delay in (self.activation_delay, self.deletion_delay):
+            if not math.isfinite(delay) or delay < 0:
+                raise ValueError("activation_delay and deletion_delay must be finite and >= 0")
         if self.rate_limit is not None:
             count, window = self.rate_limit
-            if count < 1 or window <= 0:
+            if count < 1 or not math.isfinite(window) or window <= 0:
                 raise ValueError("rate_limit must be (requests >= 1, window_seconds > 0)")
 
 
@@ -49,6 +60,6 @@ def parse_rate_limit(text: str) -> tuple[int, float]:
         raise ValueError(
             f"rate limit must look like N/WINDOW_SECONDS, e.g. 1200/300: {text!r}"
         ) from exc
-    if count < 1 or window <= 0:
-        raise ValueError(f"rate limit needs N >= 1 and WINDOW > 0: {text!r}")
+    if count < 1 or not math.isfinite(window) or window <= 0:
+        raise ValueError(f"rate limit needs N >= 1 and a finite WINDOW > 0: {text!r}")
     return count, window

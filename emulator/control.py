@@ -70,6 +70,17 @@ class EmulatorControl:
     def set_acm_enabled(self, zone_id: str, enabled: bool) -> None:
         self._call("PUT", f"/zones/{zone_id}", {"acm_enabled": enabled})
 
+    def declare_zone(self, zone_id: str, name: str | None = None) -> dict[str, Any]:
+        """Make a zone known to ``GET /zones`` (optionally with its domain name)."""
+        body = {} if name is None else {"name": name}
+        result: dict[str, Any] = self._call("PUT", f"/zones/{zone_id}", body)
+        return result
+
+    def zones(self) -> list[dict[str, Any]]:
+        """The known zones: ``zone_id, known, name, acm_enabled``."""
+        result: list[dict[str, Any]] = self._call("GET", "/zones")
+        return result
+
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/clock", {"advance_seconds": seconds})
         return result

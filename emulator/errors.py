@@ -34,23 +34,53 @@ code        status    meaning
                       scheme`` for a method the route does not have.
 ==========  ========  ===============================================================
 
-OUR CHOICE (the real codes are unknown; the emulator documents and keeps these stable so
-clients and tests can rely on them). They sit in 1411..1420, beside the observed ACM code 1450:
+DOCUMENTED by Cloudflare. Source: "Custom certificates > Troubleshooting > Error codes",
+developers.cloudflare.com/ssl/edge-certificates/custom-certificates/troubleshooting/ (read
+2026-12 through the project's research tools). Only 1411 names this store; 1002, 1220 and
+2000 are documented for custom (edge) certificates, the sibling API of the same SSL service,
+with the same meaning, so the emulator uses them here too (an assumption, marked "sibling").
+The page gives no HTTP statuses: those are ours.
+
+==========  ========  ===============================================================
+1411        400 ours  ``Only root CA certificate is allowed.`` (this store): not a CA, or
+                      not self-signed. The wording is the documented one; the emulator's
+                      reason follows in ``error_chain``. Documented fix: issue the root
+                      with basicConstraints CA:TRUE (openssl ``-extensions v3_ca``).
+1002        400 ours  ``Invalid certificate.`` (sibling): not a parseable PEM X.509
+                      certificate, extra text, wrong BEGIN/END lines. Reason in
+                      ``error_chain``.
+1220        400 ours  ``This certificate has already been submitted.`` (sibling):
+                      the same certificate (SHA-256 of the DER) is already in the zone's
+                      store and not being deleted. The existing id is in ``error_chain``.
+2000        500 ours  ``An unknown error has occurred.`` (sibling): an emulator bug (never
+                      expected; tests fail on it).
+==========  ========  ===============================================================
+
+Documented on that page for custom certificates only, never returned here (listed so our own
+codes avoid them): 1212, 1228, 1305, 1434, 2005, 2100, 2101, 2103, 2106, 2200.
+
+OUR CHOICE (no documented or observed code; the emulator keeps these stable so clients and
+tests can rely on them). They sit in 1412..1423, beside 1411 and the observed 1450, and
+collide with no documented code:
 
 ==========  ======  =================================================================
-1411        400     request body is not a JSON object
 1412        400     ``certificate`` missing or not a string
-1413        400     certificate is not a parseable PEM X.509 certificate
 1414        400     more than one certificate in one upload
-1415        400     not a root CA (not a CA, or not self-signed)
 1416        400     private key material in the request (the key is never echoed)
 1417        400     the certificate has already expired (per the emulator clock)
-1418        400     duplicate: the same certificate (SHA-256 of the DER) is already in
-                    the zone's trust store and not being deleted
 1419        404     no such trust store entry in the zone
-1420        400     invalid ``page``/``per_page``/``limit``/``offset`` query parameter
-10001       500     an emulator bug (never expected; tests fail on it)
-1000+status  any    injected ``error`` fault (``POST /__emulator/faults``), e.g. 1503
+1420        400     invalid ``page``/``per_page``/``limit``/``offset`` (or zone listing)
+                    query parameter
+1421        400     request body is not UTF-8 JSON (was 1411 before 1411 was found
+                    documented with another meaning), or nested too deeply
+1422        413     request body larger than the emulator reads (1 MiB)
+1423        400     malformed HTTP request: conflicting or non-numeric Content-Length,
+                    Transfer-Encoding with Content-Length, a bad chunk, no Host (the
+                    server refuses these before any handler runs; also used, with the
+                    HTTP status, for 414/431/501/505 from the HTTP layer). The real edge
+                    answers such requests with an HTML page.
+1000+status  any    injected ``error`` fault (``POST /__emulator/faults``), e.g. 1503; it
+                    may equal a code above (status 411 gives 1411): pass ``code`` to choose
 ==========  ======  =================================================================
 """
 
@@ -72,17 +102,22 @@ INVALID_ACCESS_TOKEN = 9109
 UNKNOWN_KEY_OR_EMAIL = 9103
 AUTHENTICATION_ERROR = 10000
 
+# Documented (see the module docstring).
+NOT_ROOT_CA = 1411
+UNPARSEABLE_CERTIFICATE = 1002
+DUPLICATE_CERTIFICATE = 1220
+INTERNAL_ERROR = 2000
+
 # Our choices (see the module docstring).
-INVALID_BODY = 1411
 MISSING_CERTIFICATE = 1412
-UNPARSEABLE_CERTIFICATE = 1413
 MULTIPLE_CERTIFICATES = 1414
-NOT_ROOT_CA = 1415
 PRIVATE_KEY_MATERIAL = 1416
 CERTIFICATE_EXPIRED = 1417
-DUPLICATE_CERTIFICATE = 1418
 NOT_FOUND = 1419
 INVALID_QUERY = 1420
+INVALID_BODY = 1421
+BODY_TOO_LARGE = 1422
+MALFORMED_REQUEST = 1423
 
 
 @dataclass
@@ -203,7 +238,8 @@ def unparseable_certificate(detail: str) -> ApiError:
     return ApiError(
         400,
         UNPARSEABLE_CERTIFICATE,
-        f"Unable to parse the certificate: {detail}",
+        "Invalid certificate.",
+        error_chain=[{"code": UNPARSEABLE_CERTIFICATE, "message": detail}],
     )
 
 
@@ -216,7 +252,12 @@ def multiple_certificates(count: int) -> ApiError:
 
 
 def not_root_ca(reason: str) -> ApiError:
-    return ApiError(400, NOT_ROOT_CA, f"Only root CA certificates are accepted: {reason}")
+    return ApiError(
+        400,
+        NOT_ROOT_CA,
+        "Only root CA certificate is allowed.",
+        error_chain=[{"code": NOT_ROOT_CA, "message": reason}],
+    )
 
 
 def private_key_material() -> ApiError:
@@ -238,8 +279,13 @@ def duplicate_certificate(existing_id: str) -> ApiError:
     return ApiError(
         400,
         DUPLICATE_CERTIFICATE,
-        f"This certificate already exists in the zone's custom origin trust store "
-        f"(id {existing_id})",
+        "This certificate has already been submitted.",
+        error_chain=[
+            {
+                "code": DUPLICATE_CERTIFICATE,
+                "message": f"it is in the zone's custom origin trust store as {existing_id}",
+            }
+        ],
     )
 
 
@@ -259,8 +305,20 @@ def injected(status: int, code: int | None = None, message: str | None = None) -
     )
 
 
-INTERNAL_ERROR = 10001
+def body_too_large(limit: int) -> ApiError:
+    return ApiError(
+        413, BODY_TOO_LARGE, f"Request body too large: at most {limit} bytes are accepted"
+    )
+
+
+def malformed_request(detail: str, status: int = 400) -> ApiError:
+    return ApiError(status, MALFORMED_REQUEST, f"Malformed HTTP request: {detail}")
 
 
 def internal(exc: BaseException) -> ApiError:
-    return ApiError(500, INTERNAL_ERROR, f"Internal emulator error: {type(exc).__name__}")
+    return ApiError(
+        500,
+        INTERNAL_ERROR,
+        "An unknown error has occurred.",
+        error_chain=[{"code": INTERNAL_ERROR, "message": f"emulator bug: {type(exc).__name__}"}],
+    )

@@ -45,6 +45,7 @@ class EmulatorProcess:
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
         self.base_url = ""
         self.root_url = ""
+        self.start_line = ""
         self._control: EmulatorControl | None = None
         self._keep_responses = keep_responses
         #: With ``keep_responses``: the API responses it had produced, fetched just before
@@ -94,7 +95,9 @@ class EmulatorProcess:
                     err = self.stderr()
                     self.stop()
                     raise RuntimeError(f"emulator exited with {code} before serving:\n{err}")
-        self.base_url = line.strip()
+        #: The first line the emulator printed (base URL, then the token it accepts).
+        self.start_line = line.rstrip("\n")
+        self.base_url = line.split()[0]  # the first field; the rest is for people
         self.root_url = self.base_url.removesuffix("/client/v4")
         return self
 

@@ -1,123 +1,135 @@
-"""A real threaded HTTP/1.1 server (keep-alive) on loopback, running the emulator's WSGI app.
+"""The emulator on a real socket: werkzeug's threaded WSGI server (as moto's server mode).
 
-Written on :mod:`http.server` rather than :mod:`wsgiref` so that fault injection can close a
-connection without any response: ``reset`` aborts it with a TCP RST (clients see a
-connection reset), ``drop_after_commit`` closes it cleanly after the request was applied
-(clients see the server disconnect without a response).
+HTTP/1.1 parsing is the library's (:mod:`http.server` under werkzeug): the request line,
+headers, chunked bodies, and one request per connection (werkzeug answers every request with
+``Connection: close`` and discards unread input, so bytes hidden after a body can never run
+as a second request). On top of it the handler refuses ambiguous framing before the app runs,
+as RFC 9112 §6 asks: conflicting or non-numeric ``Content-Length``, ``Transfer-Encoding``
+together with ``Content-Length``, a coding other than ``chunked``, a missing ``Host``. Every
+refusal from the HTTP layer is a Cloudflare-style JSON envelope (code 1423, see
+:mod:`emulator.errors`), never an HTML page or a silently closed connection.
+
+Fault injection closes a connection without any response: ``reset`` aborts it with a TCP RST
+(clients see a connection reset), ``drop_after_commit`` closes it cleanly after the request
+was applied (clients see the server disconnect without a response).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import json
+import re
 import socket
 import struct
-import sys
 import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterable
+from email.message import Message
 from types import TracebackType
 from typing import Any
 
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from emulator import errors
 from emulator.app import API_PREFIX, DropConnection, Emulator
 from emulator.config import EmulatorConfig
+from emulator.wsgi import StartResponse, WsgiApp
 
 DEFAULT_HOST = "127.0.0.1"
+#: RFC 9110 §5.1 field names are tokens: no whitespace (``Name :``) and no controls.
+_FIELD_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: Seconds a connection may stay silent (request line, headers, body) before it is closed.
+IDLE_TIMEOUT_SECONDS = 30.0
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Dropped(ConnectionAbortedError):
+    """A fault closed the connection on purpose; werkzeug treats it as a dropped connection
+    and sends nothing."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
+def _faultable(app: WsgiApp) -> WsgiApp:
+    def run(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return app(environ, start_response)
+        except DropConnection as drop:
+            raise _Dropped(drop.mode) from None
+
+    return run
+
+
+def framing_problem(headers: Message, version: str) -> tuple[int, str] | None:
+    """Why this request's framing is refused (status, reason), or ``None`` if it is sound."""
+    if headers.defects or headers.get_payload():
+        return 400, "a header line is not 'Name: value'"
+    if any(not _FIELD_NAME.match(name) for name in headers):
+        return 400, "a header name holds whitespace or characters a token cannot"
+    lengths = [value.strip() for value in headers.get_all("Content-Length") or []]
+    codings = [
+        coding.strip().lower()
+        for value in headers.get_all("Transfer-Encoding") or []
+        for coding in value.split(",")
+    ]
+    if version >= "HTTP/1.1" and len(headers.get_all("Host") or []) != 1:
+        return 400, "an HTTP/1.1 request needs exactly one Host header"
+    if any(not (value.isascii() and value.isdigit()) for value in lengths):
+        return 400, "Content-Length must be a decimal number of bytes"
+    if len(set(lengths)) > 1:
+        return 400, "conflicting Content-Length headers"
+    if codings and lengths:
+        return 400, "Transfer-Encoding and Content-Length together"
+    if codings and codings[-1] != "chunked":
+        return 400, "Transfer-Encoding must end with chunked"
+    if codings and codings != ["chunked"]:
+        return 501, f"unsupported Transfer-Encoding {', '.join(codings)}"
+    return None
+
+
+class _Handler(WSGIRequestHandler):
+    server: BaseWSGIServer
     server_version = "cloudflare-api-emulator"
     sys_version = ""
-    timeout = 120  # idle keep-alive connections are closed after this many seconds
-    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls on keep-alive connections
-    server: _Server
+    timeout = IDLE_TIMEOUT_SECONDS
+    # Head and body go out as separate writes: without Nagle's delay, no 40 ms delayed-ACK
+    # stall per request.
+    disable_nagle_algorithm = True
+    _abort = False
 
-    def do_GET(self) -> None:
-        self._run()
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        problem = framing_problem(self.headers, self.request_version)
+        if problem is not None:
+            self.send_error(*problem)
+            return False
+        return True
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
-
-    def _run(self) -> None:
-        self._reset = False
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
-        parsed = urllib.parse.urlsplit(self.path)
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": self.command,
-            "PATH_INFO": urllib.parse.unquote(parsed.path),
-            "QUERY_STRING": parsed.query,
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "SERVER_NAME": self.server.server_address[0],
-            "SERVER_PORT": str(self.server.server_address[1]),
-            "SERVER_PROTOCOL": self.request_version,
-            "REMOTE_ADDR": self.client_address[0],
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        for key, value in self.headers.items():
-            name = "HTTP_" + key.upper().replace("-", "_")
-            if name in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                continue
-            environ[name] = value
-        captured: dict[str, Any] = {}
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            captured["status"] = status
-            captured["headers"] = headers
-            return lambda data: None
-
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Every refusal of the HTTP layer as a JSON envelope, and the connection closed."""
+        error = errors.malformed_request(message or self.responses.get(code, ("",))[0], code)
+        body = json.dumps(error.body()).encode()
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # unparsable request line: answer in HTTP/1.1
+            self.request_version = self.protocol_version
         try:
-            chunks = self.server.emulator.wsgi_app(environ, start_response)
-            payload = b"".join(chunks)
-        except DropConnection as drop:
-            self.close_connection = True
-            self._reset = drop.mode == "reset"
-            return
-        code_text, _, reason = captured["status"].partition(" ")
-        head = [
-            f"{self.protocol_version} {code_text} {reason}",
-            f"Server: {self.version_string()}",
-            f"Date: {self.date_time_string()}",
-            *(f"{key}: {value}" for key, value in captured["headers"]),
-        ]
-        if self.close_connection:
-            head.append("Connection: close")
-        # Head and body in ONE write: separate small writes on a keep-alive connection stall
-        # for the peer's delayed ACK (~40 ms per request).
-        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(data if self.command == "HEAD" else data + payload)
-        self.log_request(int(code_text))
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:  # the client is already gone
+            pass
 
-    def _read_chunked(self) -> bytes:
-        out = bytearray()
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(out)
-            out += self.rfile.read(size)
-            self.rfile.readline()
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        self.close_connection = True
+        self._abort = isinstance(error, _Dropped) and error.mode == "reset"
 
     def finish(self) -> None:
-        if getattr(self, "_reset", False):
-            # Abort: SO_LINGER 0 makes close() send RST instead of FIN.
+        if self._abort:
+            # SO_LINGER 0: close() sends RST instead of FIN.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.wfile.close()
             self.rfile.close()
@@ -125,26 +137,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         super().finish()
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if getattr(self.server, "verbose", False):
+            super().log_request(code, size)
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator, verbose: bool) -> None:
-        self.emulator = emulator
-        self.verbose = verbose
-        super().__init__(address, _Handler)
-
-    def shutdown_request(self, request: Any) -> None:
-        with contextlib.suppress(OSError):
-            super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client going away mid-request is normal under fault injection; stay quiet.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class EmulatorServer:
@@ -166,7 +174,21 @@ class EmulatorServer:
     ) -> None:
         self.emulator = emulator or Emulator(config)
         self._owns_emulator = emulator is None
-        self._httpd = _Server((host, port), self.emulator, verbose)
+        # Bound here, not by werkzeug: on failure it prints and calls sys.exit(1); we raise
+        # OSError so callers (``python -m emulator``, tests) say what went wrong themselves.
+        listening = _listen(host, port)
+        try:
+            self._httpd = make_server(
+                host,
+                listening.getsockname()[1],
+                _faultable(self.emulator.wsgi_app),
+                threaded=True,
+                request_handler=_Handler,
+                fd=listening.fileno(),
+            )
+        finally:
+            listening.close()  # werkzeug keeps its own duplicate of the descriptor
+        self._httpd.verbose = verbose  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
     @property

@@ -3,10 +3,13 @@
 Rules (each one a documented choice where the real API is silent):
 
 * Zones exist implicitly: any zone id is usable; Advanced Certificate Manager is ON unless
-  switched off per zone (control API). With it off every call fails with 1450.
+  switched off per zone (control API). With it off every call fails with 1450. A zone is
+  *known* (listed by ``GET /zones``, :mod:`emulator.zones`) once declared or once it holds
+  an entry.
 * Upload checks the certificate (:mod:`emulator.certificates`), refuses an already expired
   one (1417, OUR choice) and a duplicate — same SHA-256 DER fingerprint in the same zone, not
-  being deleted — (1418, OUR choice). The stored PEM ends with exactly one newline.
+  being deleted — (1220, documented for custom certificates). The stored PEM ends with
+  exactly one newline.
 * Status is derived from timestamps and the injected clock, never from a background task:
   ``initializing`` for the first half of ``activation_delay``, then ``pending_deployment``
   until ``activation_delay`` has passed, then ``active``; ``expired`` once ``expires_on`` has
@@ -29,15 +32,18 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from emulator import errors
 from emulator.certificates import parse_upload
 from emulator.clock import Clock, rfc3339
+from emulator.zones import Zone, default_name
 
 PER_PAGE_DEFAULT = 20
 PER_PAGE_MIN = 5
@@ -106,6 +112,10 @@ class Entry:
         }
 
 
+class StoreFileError(Exception):
+    """The ``--db`` file cannot be used; the file was left as it was."""
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
@@ -123,11 +133,6 @@ class Page:
 
 
 @dataclass
-class _Zone:
-    acm_enabled: bool = True
-
-
-@dataclass
 class Store:
     """All zones and entries, guarded by one lock, optionally persisted to SQLite."""
 
@@ -136,7 +141,7 @@ class Store:
     deletion_delay: float = 0.0
     db_path: str | None = None
     _entries: dict[str, Entry] = field(default_factory=dict, init=False)
-    _zones: dict[str, _Zone] = field(default_factory=dict, init=False)
+    _zones: dict[str, Zone] = field(default_factory=dict, init=False)
     _seq: int = field(default=0, init=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False)
     _db: _Database | None = field(default=None, init=False)
@@ -145,8 +150,16 @@ class Store:
         if self.activation_delay < 0 or self.deletion_delay < 0:
             raise ValueError("delays must be >= 0")
         if self.db_path:
-            self._db = _Database(self.db_path)
-            self._entries, self._zones, self._seq = self._db.load()
+            check_database_file(self.db_path)
+            try:
+                self._db = _Database(self.db_path)
+                self._entries, self._zones, self._seq = self._db.load(self.clock())
+            except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+                self.close()
+                raise StoreFileError(
+                    f"{self.db_path}: its stored state cannot be read ({exc}); give another"
+                    " --db path, or remove that file to start empty"
+                ) from None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -173,12 +186,39 @@ class Store:
                 db.set_meta(key, value)
 
     # -- zones -------------------------------------------------------------------------------
+    def declare_zone(self, zone_id: str, name: str | None = None) -> Zone:
+        """Make a zone known (a new one is named :func:`emulator.zones.default_name` unless
+        ``name`` is given; ``name`` renames a known one)."""
+        with self._lock:
+            zone = self._zones.get(zone_id)
+            if zone is None:
+                zone = Zone(zone_id, name or default_name(zone_id), self.clock())
+            elif name is not None:
+                zone = dataclasses.replace(zone, name=name)
+            else:
+                return zone
+            self._save_zone(zone)
+            return zone
+
     def set_acm_enabled(self, zone_id: str, enabled: bool) -> None:
+        with self._lock:
+            zone = self.declare_zone(zone_id)
+            self._save_zone(dataclasses.replace(zone, acm_enabled=enabled))
+
+    def zone(self, zone_id: str) -> Zone | None:
+        with self._lock:
+            return self._zones.get(zone_id)
+
+    def zones(self) -> list[Zone]:
+        """Every known zone."""
+        with self._lock:
+            return list(self._zones.values())
+
+    def _save_zone(self, zone: Zone) -> None:
         with self._lock, self._tx() as db:
-            zone = _Zone(acm_enabled=enabled)
             if db is not None:
-                db.save_zone(zone_id, zone)
-            self._zones[zone_id] = zone
+                db.save_zone(zone)
+            self._zones[zone.id] = zone
 
     def acm_enabled(self, zone_id: str) -> bool:
         with self._lock:
@@ -219,9 +259,14 @@ class Store:
                 pending_deployment_at=now + delay / 2,
                 active_at=now + delay,
             )
+            new_zone = None if zone_id in self._zones else Zone(zone_id, default_name(zone_id), now)
             with self._tx() as db:
                 if db is not None:
+                    if new_zone is not None:
+                        db.save_zone(new_zone)
                     db.save_entry(entry)
+                if new_zone is not None:
+                    self._zones[zone_id] = new_zone
                 self._seq = entry.seq
                 self._entries[entry.id] = entry
             return entry.to_api(now)
@@ -336,6 +381,64 @@ class Store:
             yield self._db
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: Our tables and the columns each must have (``zones.name``/``created_on`` came later).
+_TABLES = {
+    "entries": {"id", "zone_id", "seq", "body"},
+    "zones": {"zone_id", "acm_enabled"},
+    "meta": {"key", "value"},
+}
+
+
+def check_database_file(path: str) -> None:
+    """Refuse, without writing anything, a ``--db`` path the emulator cannot use: a missing
+    folder, something other than a regular file, a file that is not SQLite, a corrupt one, or
+    another program's database. A missing or empty file is fine (a new store)."""
+    file = Path(path)
+    if not file.parent.is_dir():
+        raise StoreFileError(f"{path}: the folder {file.parent} does not exist; create it first")
+    if not file.exists():
+        return
+    if not file.is_file():
+        raise StoreFileError(f"{path}: not a regular file; give the path of a database file")
+    with file.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if not header:
+        return
+    if header != _SQLITE_HEADER:
+        raise StoreFileError(
+            f"{path}: not an SQLite database (left untouched); give the emulator's own"
+            " database file, or a new path"
+        )
+    try:
+        conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+        try:
+            (check,) = conn.execute("PRAGMA quick_check").fetchone()
+            tables = {
+                name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreFileError(
+            f"{path}: unreadable SQLite database ({exc}); left untouched"
+        ) from None
+    if check != "ok":
+        raise StoreFileError(f"{path}: the SQLite database is corrupt ({check}); left untouched")
+    foreign = sorted(
+        name for name, columns in tables.items() if not _TABLES.get(name, {""}) <= columns
+    )
+    if foreign:
+        raise StoreFileError(
+            f"{path}: another program's database (tables {', '.join(foreign)}); left"
+            " untouched: give the emulator's own database file, or a new path"
+        )
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id TEXT PRIMARY KEY,
@@ -366,6 +469,10 @@ class _Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(zones)")}
+        for column in ("name", "created_on"):  # files written before zones had them
+            if column not in columns:
+                self._conn.execute(f"ALTER TABLE zones ADD COLUMN {column} TEXT")
         self._depth = 0
 
     def close(self) -> None:
@@ -392,15 +499,25 @@ class _Database:
         finally:
             self._depth = 0
 
-    def load(self) -> tuple[dict[str, Entry], dict[str, _Zone], int]:
+    def load(self, now: dt.datetime) -> tuple[dict[str, Entry], dict[str, Zone], int]:
         entries: dict[str, Entry] = {}
         for (body,) in self._conn.execute("SELECT body FROM entries ORDER BY seq"):
             entry = _entry_from_json(json.loads(body))
             entries[entry.id] = entry
         zones = {
-            zone_id: _Zone(acm_enabled=bool(flag))
-            for zone_id, flag in self._conn.execute("SELECT zone_id, acm_enabled FROM zones")
+            zone_id: Zone(
+                zone_id,
+                name or default_name(zone_id),
+                dt.datetime.fromisoformat(created_on) if created_on else now,
+                acm_enabled=bool(flag),
+            )
+            for zone_id, flag, name, created_on in self._conn.execute(
+                "SELECT zone_id, acm_enabled, name, created_on FROM zones"
+            )
         }
+        for entry in entries.values():  # zones of entries stored before zones were recorded
+            if entry.zone_id not in zones:
+                zones[entry.zone_id] = Zone(entry.zone_id, default_name(entry.zone_id), now)
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
         seq = max([int(row[0]) if row else 0, *(e.seq for e in entries.values())])
         return entries, zones, seq
@@ -417,10 +534,11 @@ class _Database:
     def delete_entry(self, entry_id: str) -> None:
         self._conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
 
-    def save_zone(self, zone_id: str, zone: _Zone) -> None:
+    def save_zone(self, zone: Zone) -> None:
         self._conn.execute(
-            "INSERT OR REPLACE INTO zones (zone_id, acm_enabled) VALUES (?, ?)",
-            (zone_id, int(zone.acm_enabled)),
+            "INSERT OR REPLACE INTO zones (zone_id, acm_enabled, name, created_on)"
+            " VALUES (?, ?, ?, ?)",
+            (zone.id, int(zone.acm_enabled), zone.name, zone.created_on.isoformat()),
         )
 
     def get_meta(self, key: str) -> str | None:

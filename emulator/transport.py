@@ -1,7 +1,7 @@
 """Run the emulator in-process behind httpx: ``httpx.Client(transport=EmulatorTransport(emu))``.
 
-The same WSGI app as the real server, with the socket-level faults mapped to what httpx
-raises for a real socket:
+httpx's own :class:`httpx.WSGITransport` runs the same WSGI app as the real server; this
+transport wraps it and only maps the socket-level faults to what httpx raises for a real socket:
 
 * ``reset`` → :class:`httpx.ReadError` (connection reset by peer), nothing applied;
 * ``drop_after_commit`` → :class:`httpx.RemoteProtocolError` ("Server disconnected without
@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
 
 from emulator.app import SLEEP_KEY, DropConnection, Emulator
+from emulator.wsgi import StartResponse
 
 
 class EmulatorTransport(httpx.BaseTransport):
-    def __init__(self, emulator: Emulator, *, sleep: Any = time.sleep) -> None:
+    def __init__(self, emulator: Emulator, *, sleep: Callable[[float], Any] = time.sleep) -> None:
         self.emulator = emulator
         self._sleep = sleep
+        self._errors = io.StringIO()  # emulator bugs are kept by the emulator itself
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
         timeouts = request.extensions.get("timeout", {})
         read_timeout = timeouts.get("read") if isinstance(timeouts, dict) else None
         timed_out = False
@@ -41,40 +43,14 @@ class EmulatorTransport(httpx.BaseTransport):
             else:
                 self._sleep(seconds)
 
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "PATH_INFO": request.url.path,
-            "QUERY_STRING": request.url.query.decode("ascii"),
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": request.headers.get("content-type", ""),
-            "SERVER_NAME": request.url.host,
-            "SERVER_PORT": str(request.url.port or 80),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": request.url.scheme,
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": io.StringIO(),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            SLEEP_KEY: sleep,
-        }
-        for key, value in request.headers.items():
-            name = "HTTP_" + key.upper().replace("-", "_")
-            if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                environ[name] = value
-        captured: dict[str, Any] = {}
+        def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            environ[SLEEP_KEY] = sleep
+            return self.emulator.wsgi_app(environ, start_response)
 
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            captured["status"] = int(status.split(" ", 1)[0])
-            captured["headers"] = headers
-            return lambda data: None
-
+        # One WSGITransport per request: its app carries this request's read timeout.
+        transport = httpx.WSGITransport(app=app, wsgi_errors=self._errors)
         try:
-            payload = b"".join(self.emulator.wsgi_app(environ, start_response))
+            response = transport.handle_request(request)
         except DropConnection as drop:
             if drop.mode == "reset":
                 raise httpx.ReadError(
@@ -85,6 +61,4 @@ class EmulatorTransport(httpx.BaseTransport):
             ) from None
         if timed_out:
             raise httpx.ReadTimeout("timed out", request=request)
-        return httpx.Response(
-            captured["status"], headers=captured["headers"], content=payload, request=request
-        )
+        return response

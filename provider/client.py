@@ -37,6 +37,7 @@ import httpx
 import tenacity
 
 from provider.credentials import REDACTED, Credentials, credentials_from_env
+from provider.error_hints import hint_for_codes
 from provider.errors import (
     AcmNotEnabledError,
     ApiError,
@@ -748,6 +749,9 @@ def _error_class(status: int, errors: tuple[CloudflareMessage, ...]) -> type[Api
 
 def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -> str | None:
     """Advice for a plain ApiError, where the generic default says too little."""
+    documented = hint_for_codes(error.code for error in errors)
+    if documented is not None:
+        return documented
     if not errors:
         return (
             "The answer carries no Cloudflare error, so it may not come from the Cloudflare"

@@ -156,14 +156,15 @@ class TestRefusals:
     def test_non_root_certificate(self, client: TrustStoreClient) -> None:
         with pytest.raises(ApiError) as caught:
             client.upload(ZONE, intermediate_ca(root_ca()).pem)
-        assert (caught.value.status_code, caught.value.codes) == (400, (1415,))
-        assert caught.value.errors[0].message.startswith("Only root CA certificates are accepted")
+        assert (caught.value.status_code, caught.value.codes) == (400, (1411,))
+        assert caught.value.errors[0].message == "Only root CA certificate is allowed."
+        assert "basicConstraints CA:TRUE (openssl `-extensions v3_ca`)" in str(caught.value)
 
     def test_malformed_pem(self, client: TrustStoreClient) -> None:
         with pytest.raises(ApiError) as caught:
             client.upload(ZONE, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-        assert (caught.value.status_code, caught.value.codes) == (400, (1413,))
-        assert caught.value.errors[0].message.startswith("Unable to parse the certificate")
+        assert (caught.value.status_code, caught.value.codes) == (400, (1002,))
+        assert caught.value.errors[0].message == "Invalid certificate."
 
     def test_invalid_ids_never_reach_the_server(
         self, client: TrustStoreClient, control: EmulatorControl

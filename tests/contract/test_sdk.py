@@ -93,11 +93,7 @@ def test_sdk_errors_carry_code_and_message(sdk: Cloudflare) -> None:
         sdk.acm.custom_trust_store.create(zone_id=ZONE_ID, certificate=leaf(root_ca()).pem)
     assert caught.value.status_code == 400
     assert [(e.code, e.message) for e in caught.value.errors] == [
-        (
-            1415,
-            "Only root CA certificates are accepted: basicConstraints CA is FALSE "
-            "(a leaf, not a CA certificate)",
-        )
+        (1411, "Only root CA certificate is allowed.")
     ]
 
 

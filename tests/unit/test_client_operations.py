@@ -17,6 +17,7 @@ from emulator.clock import FrozenClock
 from emulator.transport import EmulatorTransport
 from provider.client import MAX_PAGES, EntryStatus, TrustStoreClient, TrustStoreEntry
 from provider.credentials import ApiKey, ApiToken
+from provider.error_hints import CODE_HINTS
 from provider.errors import (
     AcmNotEnabledError,
     ApiError,
@@ -36,6 +37,7 @@ ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 OTHER_ZONE = "11111111111111111111111111111111"
 MISSING_ID = "ffffffffffffffffffffffffffffffff"
 LOCAL_URL = "http://localhost/client/v4"
+ROOT_ONLY = "Only root CA certificate is allowed."
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
 
 
@@ -238,26 +240,19 @@ class TestCloudflareRefusals:
         assert len(emu.requests()) == 1
 
     @pytest.mark.parametrize(
-        ("make_pem", "code", "message"),
+        ("make_pem", "code", "message", "hint"),
         [
-            (
-                lambda: leaf(root_ca()).pem,
-                1415,
-                "Only root CA certificates are accepted",
-            ),
-            (
-                lambda: intermediate_ca(root_ca()).pem,
-                1415,
-                "Only root CA certificates are accepted",
-            ),
+            (lambda: leaf(root_ca()).pem, 1411, ROOT_ONLY, CODE_HINTS[1411]),
+            (lambda: intermediate_ca(root_ca()).pem, 1411, ROOT_ONLY, CODE_HINTS[1411]),
             (
                 lambda: (
                     "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
                 ),
-                1413,
-                "Unable to parse the certificate",
+                1002,
+                "Invalid certificate.",
+                CODE_HINTS[1002],
             ),
-            (lambda: "hello", 1413, "Unable to parse the certificate"),
+            (lambda: "hello", 1002, "Invalid certificate.", CODE_HINTS[1002]),
         ],
         ids=["leaf", "intermediate", "garbage-pem", "not-pem"],
     )
@@ -268,22 +263,32 @@ class TestCloudflareRefusals:
         make_pem: Callable[[], str],
         code: int,
         message: str,
+        hint: str,
     ) -> None:
         with pytest.raises(ApiError) as caught:
             client.upload(ZONE, make_pem())
         error = caught.value
         assert type(error) is ApiError
         assert (error.status_code, error.codes) == (400, (code,))
-        assert error.errors[0].message.startswith(message)
-        assert str(error).startswith(
-            f"Cloudflare trust store upload (zone {ZONE}) failed with HTTP 400: [{code}] {message}"
+        assert error.errors[0].message == message
+        assert str(error) == (
+            f"Cloudflare trust store upload (zone {ZONE}) failed with HTTP 400: [{code}] {message}."
+            f" {hint}"
         )
-        assert str(error).endswith(
+        assert [r["method"] for r in emu.requests()] == ["POST"]
+
+    def test_other_refusals_keep_the_generic_upload_hint(
+        self, client: TrustStoreClient, emu: Emulator
+    ) -> None:
+        ca = root_ca()
+        with pytest.raises(ApiError) as caught:
+            client.upload(ZONE, ca.pem + root_ca("Second").pem)
+        assert caught.value.codes == (1414,)
+        assert str(caught.value).endswith(
             "Cloudflare accepts only self-signed root CA certificates (basicConstraints CA:TRUE)"
             " in PEM form: check the certificate, or upload its root instead of an intermediate"
             " or leaf."
         )
-        assert [r["method"] for r in emu.requests()] == ["POST"]
 
     def test_duplicate_upload_is_refused_once(
         self, client: TrustStoreClient, emu: Emulator
@@ -292,11 +297,10 @@ class TestCloudflareRefusals:
         first = client.upload(ZONE, pem)
         with pytest.raises(ApiError) as caught:
             client.upload(ZONE, pem)
-        assert caught.value.codes == (1418,)
-        assert caught.value.errors[0].message == (
-            "This certificate already exists in the zone's custom origin trust store"
-            f" (id {first.id})"
-        )
+        assert caught.value.codes == (1220,)
+        assert caught.value.errors[0].message == "This certificate has already been submitted."
+        assert str(caught.value).endswith(CODE_HINTS[1220])
+        assert first.id
         assert [r["method"] for r in emu.requests()] == ["POST", "POST"]
 
     @pytest.mark.parametrize(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -127,12 +129,19 @@ def test_stops_cleanly_on_signal(signum: int) -> None:
     [
         (["--rate-limit", "lots"], "rate limit must look like N/WINDOW_SECONDS"),
         (["--rate-limit", "0/10"], "rate limit needs N >= 1"),
-        (["--activation-delay", "-1"], "must be >= 0"),
+        (["--activation-delay", "-1"], "must be a finite number of seconds >= 0; got -1"),
         (["--start-time", "yesterday"], "Invalid isoformat"),
         (["--host", "192.0.2.1"], "--host 192.0.2.1 is not a loopback address"),
+        (["--zone", "NOT-HEX"], "a zone id must be 1..32 lowercase hex characters"),
+        (["--zone", "abc=Bad Name"], "a zone name must be a lowercase domain name"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
+    assert_refused(args, message)
+
+
+def assert_refused(args: list[str], message: str) -> None:
+    """Exit 2 before serving, with ONE line on stderr that says what is wrong."""
     result = subprocess.run(
         [sys.executable, "-m", "emulator", *args],
         capture_output=True,
@@ -141,9 +150,81 @@ def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
         cwd=PROJECT_ROOT,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "port must be 0..65535"),
+        (["--port", "-1"], "port must be 0..65535"),
+        (["--port", "http"], "not a port number: 'http'"),
+        (["--activation-delay", "nan"], "must be a finite number of seconds >= 0; got nan"),
+        (["--deletion-delay", "inf"], "must be a finite number of seconds >= 0; got inf"),
+        (["--deletion-delay", "soon"], "not a number of seconds: 'soon'"),
+        (["--rate-limit", "5/nan"], "a finite WINDOW > 0"),
+        (["--colour", "red"], "unrecognized arguments: --colour red"),
+    ],
+)
+def test_bad_numbers_are_one_line_errors(args: list[str], message: str) -> None:
+    assert_refused(args, message)
+
+
+def sqlite_file(path: Path, schema: str) -> Path:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(schema)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing" / "state.db", "the folder"),
+        (lambda d: d, "not a regular file"),
+        (lambda d: d / "notes.txt", "not an SQLite database (left untouched)"),
+        (
+            lambda d: sqlite_file(d / "other.db", "CREATE TABLE entries (name TEXT);"),
+            "another program's database (tables entries)",
+        ),
+        (
+            lambda d: sqlite_file(d / "app.db", "CREATE TABLE users (id INTEGER);"),
+            "another program's database (tables users)",
+        ),
+        (lambda d: d / "truncated.db", "SQLite database"),
+    ],
+    ids=["missing-folder", "directory", "text-file", "foreign-entries", "foreign", "corrupt"],
+)
+def test_unusable_db_is_refused_and_left_untouched(
+    tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a database\n")
+    real = sqlite_file(tmp_path / "real.db", "CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+    (tmp_path / "truncated.db").write_bytes(real.read_bytes()[:100] + b"\xff" * 4000)
+    db = make(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert_refused(["--db", str(db)], message)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before  # nothing written, no -wal/-shm left behind
+
+
+def test_default_token_in_help_and_start_line(emulator_process_factory: Start) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+    assert "(default: test-token)" in " ".join(result.stdout.split())
+    with EmulatorProcess([]) as proc:
+        assert proc.start_line.startswith(proc.base_url + "  token: test-token (the default)")
+    custom = emulator_process_factory(["--token", "s3cret-value"])
+    assert "as given by --token" in custom.start_line
+    assert "s3cret-value" not in custom.start_line
 
 
 def test_port_in_use_fails_loudly() -> None:
