@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 PROG = "cf-origin-trust-store"
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
 #: The subcommands, in the order ``--help`` lists them; each is ``policies.commands.<name>``.
 SUBCOMMANDS = ("check", "audit", "probe")
 _PACKAGE = "policies.commands"
@@ -50,5 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the process's arguments) and run the subcommand; its exit status."""
     args = build_parser().parse_args(argv)  # exits with 2 on bad usage
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+    except BrokenPipeError:  # the reader went away (``| head``): nothing left to say
+        sys.stderr.close()
+        return EXIT_BROKEN_PIPE
     return status

@@ -1,42 +1,44 @@
-"""Check CA certificate files against the policies, offline (pre-commit hooks, CI).
+"""Check CA certificate files or folders against the policies, offline (pre-commit hooks, CI).
 
-Each file is one trust-store entry in one zone (``--zone``), so the zone policies judge the files
-together. The config file has the format of ``pulumi --policy-pack-config``. Exit status: 0 when
-no mandatory policy failed, 1 when one did, 2 on usage errors (bad option, unreadable file or
-config).
+Each file is one trust-store entry. Files are grouped by zone (``--zone-map``, the layout
+``cas/<zoneId>/…``, or ``--zone``), and the zone policies judge each zone's files together; with
+no zone given the files form one set of CAs. The config file has the format of
+``pulumi --policy-pack-config``. Exit status: 0 when no mandatory policy failed, 1 when one did,
+2 on usage errors (bad option, unreadable file, zone map or config).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
+from policies import ca_files, reporting
+from policies.check_cache import FactsCache, default_cache_dir
+from policies.reporting import Format, Report, Result, Status, Target
 from policies.trust_rules.catalog import (
+    ALL_SPECS,
     RESOURCE_POLICIES,
     SPECS_BY_NAME,
     STACK_POLICIES,
     Level,
-    PolicySpec,
     SettingValue,
     entry_for,
 )
 from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import Entry, Evaluation
-from policies.trust_rules.wording import Place
+from policies.trust_rules.wording import CA_SET, FILE_KIND, Place, zone
 
-#: The zone all files belong to when ``--zone`` is not given.
-DEFAULT_ZONE = "cli-zone"
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
 ALL_POLICIES_KEY = "all"
 #: Certificates are small; anything larger is not one.
 MAX_FILE_BYTES = 1 << 20
-BLOCKING_LEVELS = frozenset({Level.MANDATORY, Level.REMEDIATE})
+BLOCKING_LEVELS = reporting.BLOCKING_LEVELS
 
 
 class UsageError(Exception):
@@ -48,18 +50,12 @@ class PolicyConfig:
     levels: Mapping[str, Level]
     settings: Mapping[str, Mapping[str, SettingValue]]
 
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    policy: str
-    level: Level
-    target: str
-    status: str  # "passed", "failed", "warned", "not_applicable"
-    message: str = ""
-
-    @property
-    def blocks(self) -> bool:
-        return self.status == "failed"
+    def fingerprint(self) -> str:
+        """A stable digest of every level and setting (part of the cache key)."""
+        canonical = json.dumps(
+            {"levels": dict(self.levels), "settings": self.settings}, sort_keys=True
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _parse_level(policy: str, raw: object) -> Level:
@@ -87,7 +83,8 @@ def load_config(raw: object) -> PolicyConfig:
         if name == ALL_POLICIES_KEY:
             continue
         if name not in SPECS_BY_NAME:
-            raise UsageError(f"config: unknown policy {name!r}")
+            valid = ", ".join(SPECS_BY_NAME)
+            raise UsageError(f"config: unknown policy {name!r}; the policies are: {valid}")
         if isinstance(value, str):
             levels[name] = _parse_level(name, value)
         elif isinstance(value, dict):
@@ -105,46 +102,93 @@ def load_config(raw: object) -> PolicyConfig:
     return PolicyConfig(levels, settings)
 
 
-def _result(spec: PolicySpec, level: Level, target: str, evaluation: Evaluation) -> list[Result]:
+# --- evaluation --------------------------------------------------------------------------------
+
+
+def _file_target(entry: Entry) -> Target:
+    return Target(
+        label=entry.place.resource,
+        kind=FILE_KIND,
+        zone_id=entry.place.zone_id,
+        file=entry.place.resource,
+        facts=entry.facts,
+    )
+
+
+def _zone_target(zone_id: str | None) -> Target:
+    label = zone(zone_id) if zone_id else CA_SET
+    return Target(label=label, kind="zone", zone_id=zone_id)
+
+
+def _results(
+    policy: str, level: Level, target: Target, evaluation: Evaluation, files: Mapping[str, Entry]
+) -> list[Result]:
     if evaluation.not_applicable is not None:
-        return [Result(spec.name, level, target, "not_applicable", evaluation.not_applicable)]
+        return [Result(policy, level, target, Status.NOT_APPLICABLE, evaluation.not_applicable)]
     if not evaluation.violations:
-        return [Result(spec.name, level, target, "passed", "; ".join(evaluation.notes))]
-    status = "failed" if level in BLOCKING_LEVELS else "warned"
-    return [Result(spec.name, level, target, status, v.message) for v in evaluation.violations]
+        return [Result(policy, level, target, Status.PASSED, "; ".join(evaluation.notes))]
+    results = []
+    for violation in evaluation.violations:
+        # Zone rules name the file that triggered a violation (its place's urn is the file).
+        named = files.get(violation.urn or "")
+        located = (
+            target
+            if named is None
+            else Target(
+                target.label, target.kind, target.zone_id, named.place.resource, facts=named.facts
+            )
+        )
+        status = reporting.status_for(level, violated=True)
+        results.append(Result(policy, level, located, status, violation.message))
+    return results
 
 
 def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -> list[Result]:
-    """Every enabled policy over ``entries``: resource policies per file, then zone policies."""
+    """Every enabled policy: resource policies per file, then zone policies per zone."""
     results: list[Result] = []
+    files = {entry.place.resource: entry for entry in entries}
     for entry in entries:
+        target = _file_target(entry)
         for policy in RESOURCE_POLICIES:
             level = config.levels[policy.spec.name]
             if level is Level.DISABLED:
                 continue
             evaluation = policy.evaluate(entry, now, config.settings[policy.spec.name])
-            results += _result(policy.spec, level, entry.place.resource, evaluation)
-    zones = sorted({entry.place.zone_id or "" for entry in entries})
-    for stack_policy in STACK_POLICIES:
-        level = config.levels[stack_policy.spec.name]
-        if level is Level.DISABLED:
-            continue
-        evaluation = stack_policy.evaluate(
-            entries, (), now, config.settings[stack_policy.spec.name]
-        )
-        results += _result(stack_policy.spec, level, "zone " + ", ".join(zones), evaluation)
+            results += _results(policy.spec.name, level, target, evaluation, files)
+    by_zone: dict[str | None, list[Entry]] = {}
+    for entry in entries:
+        by_zone.setdefault(entry.place.zone_id, []).append(entry)
+    for zone_id, members in by_zone.items():
+        target = _zone_target(zone_id)
+        for stack_policy in STACK_POLICIES:
+            level = config.levels[stack_policy.spec.name]
+            if level is Level.DISABLED:
+                continue
+            settings = config.settings[stack_policy.spec.name]
+            evaluation = stack_policy.evaluate(members, (), now, settings)
+            results += _results(stack_policy.spec.name, level, target, evaluation, files)
     return results
 
 
-def _read_certificate(path: Path) -> str:
+# --- input -------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"{path}: larger than {MAX_FILE_BYTES} bytes, not a certificate")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text (expected a PEM certificate)") from None
+        with path.open("rb") as handle:
+            content = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise UsageError(f"{path}: larger than {MAX_FILE_BYTES} bytes, not a certificate")
+    return content
+
+
+def _decode(path: Path, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text (expected a PEM certificate)") from None
 
 
 def _read_config(path: Path | None) -> PolicyConfig:
@@ -169,68 +213,107 @@ def _parse_now(text: str | None) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-_STATUS_LABELS = {"passed": "ok", "failed": "FAIL", "warned": "WARN", "not_applicable": "n/a"}
+def _ca_files(args: argparse.Namespace) -> list[ca_files.CaFile]:
+    try:
+        found = ca_files.from_arguments(args.paths, args.zone)
+        if args.zone_map is not None:
+            found += ca_files.from_zone_map(args.zone_map)
+    except ca_files.CaFileError as exc:
+        raise UsageError(str(exc)) from None
+    if not found:
+        raise UsageError("nothing to check: name CA files or folders, or give --zone-map FILE")
+    return ca_files.unique(found)
 
 
-def render_table(results: Sequence[Result], out: TextIO) -> None:
-    policy_width = max((len(r.policy) for r in results), default=6)
-    out.write(f"{'RESULT':<6}  {'LEVEL':<9}  {'POLICY':<{policy_width}}  TARGET\n")
-    for r in results:
-        label = _STATUS_LABELS[r.status]
-        out.write(f"{label:<6}  {r.level.value:<9}  {r.policy:<{policy_width}}  {r.target}\n")
-        if r.message and r.status != "passed":
-            out.write(f"{'':<6}  {r.message}\n")
-    counts = {status: sum(r.status == status for r in results) for status in _STATUS_LABELS}
-    out.write(
-        f"\n{counts['failed']} mandatory failure(s), {counts['warned']} advisory warning(s), "
-        f"{counts['passed']} passed, {counts['not_applicable']} not applicable\n"
-    )
+def _entries(files: Sequence[ca_files.CaFile], cache: FactsCache | None) -> list[Entry]:
+    entries = []
+    for ca_file in files:
+        place = Place(ca_file.display, ca_file.zone_id, urn=ca_file.display, kind=FILE_KIND)
+        content = _read_bytes(ca_file.path)
+        text = _decode(ca_file.path, content)
+        entries.append(
+            entry_for(text, place) if cache is None else cache.entry(content, text, place)
+        )
+    return entries
 
 
-def render_json(results: Sequence[Result], now: dt.datetime, zone: str, out: TextIO) -> None:
-    document = {
-        "now": now.isoformat(),
-        "zone": zone,
-        "results": [
-            {
-                "policy": r.policy,
-                "enforcementLevel": r.level.value,
-                "target": r.target,
-                "status": r.status,
-                "message": r.message,
-            }
-            for r in results
-        ],
-        "mandatoryFailures": sum(r.blocks for r in results),
-    }
-    json.dump(document, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+# --- the command -------------------------------------------------------------------------------
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--zone", default=DEFAULT_ZONE, help="zone id the files belong to")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="CA files, folders (every .pem/.crt/.cer/.der inside) or globs",
+    )
+    parser.add_argument("--zone", help="zone id of the files that no zone map or layout places")
+    parser.add_argument(
+        "--zone-map",
+        type=Path,
+        metavar="FILE",
+        help='JSON: zone id → files, folders or globs, e.g. {"<zoneId>": ["cas/prod/*.pem"]}',
+    )
     parser.add_argument(
         "--config", type=Path, help="policy config JSON (--policy-pack-config format)"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--format",
+        type=Format,
+        choices=list(Format),
+        default=Format.TABLE,
+        help="output format (default: table)",
+    )
+    parser.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const=Format.JSON,
+        help="the same as --format json",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="table: every result, not only problems"
+    )
     parser.add_argument("--now", help="evaluate at this ISO 8601 time instead of the clock")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="folder of the parsed-certificate cache (default: "
+        "$XDG_CACHE_HOME/cf-origin-trust-store)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         config = _read_config(args.config)
         now = _parse_now(args.now)
-        entries = [
-            entry_for(_read_certificate(path), Place(str(path), args.zone, kind="file"))
-            for path in args.files
-        ]
+        files = _ca_files(args)
+        cache = (
+            None
+            if args.no_cache
+            else FactsCache(args.cache_dir or default_cache_dir(), config.fingerprint())
+        )
+        entries = _entries(files, cache)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if cache is not None:
+        try:
+            cache.save()
+        except OSError as exc:
+            print(
+                f"note: the check cache was not saved ({exc}); --no-cache skips it", file=sys.stderr
+            )
     results = evaluate(entries, config, now)
-    if args.json:
-        render_json(results, now, args.zone, sys.stdout)
-    else:
-        render_table(results, sys.stdout)
-    return EXIT_MANDATORY_FAILURE if any(r.blocks for r in results) else EXIT_OK
+    zones = len({entry.place.zone_id for entry in entries})
+    report = Report(
+        results,
+        now,
+        ALL_SPECS,
+        config.levels,
+        summary_extra={"files": len(entries), "zones": zones},
+    )
+    reporting.render(report, sys.stdout, args.format, verbose=args.verbose)
+    return EXIT_MANDATORY_FAILURE if report.blocked else EXIT_OK

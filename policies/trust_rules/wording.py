@@ -10,6 +10,9 @@ from .certificates import CertificateFacts, shorten
 #: Characters kept at each end of a zone id in messages ("023e…c353").
 SHORT_ZONE_CHARS = 4
 UNKNOWN_ZONE = "(zone not known yet)"
+#: Files checked without a deployment or a known zone form a set of CAs, not a zone.
+FILE_KIND = "file"
+CA_SET = "this set of CAs"
 ZONE_ID_LENGTH = 32
 _HEX = frozenset("0123456789abcdef")
 
@@ -21,7 +24,7 @@ class Place:
     resource: str
     zone_id: str | None = None
     urn: str | None = None
-    kind: str = "resource"  # "file" when the CLI checks files
+    kind: str = "resource"  # FILE_KIND when the CLI checks files
 
 
 def ca(facts: CertificateFacts) -> str:
@@ -29,17 +32,31 @@ def ca(facts: CertificateFacts) -> str:
     return f"CA '{facts.display_name}' (SHA-256 {facts.short_fingerprint})"
 
 
+def is_zone_id(text: str) -> bool:
+    """Cloudflare's form of a zone id: 32 hex digits."""
+    return len(text) == ZONE_ID_LENGTH and all(c in _HEX for c in text.lower())
+
+
 def zone(zone_id: str | None) -> str:
     """Cloudflare's 32-hex zone ids are shortened like fingerprints; other names stay whole."""
     if not zone_id:
         return UNKNOWN_ZONE
-    if len(zone_id) == ZONE_ID_LENGTH and all(c in _HEX for c in zone_id.lower()):
+    if is_zone_id(zone_id):
         return f"zone {shorten(zone_id, SHORT_ZONE_CHARS)}"
     return f"zone {zone_id}"
 
 
+def zone_of(place: Place) -> str:
+    """The zone of ``place``; files checked without a zone belong to "this set of CAs"."""
+    if place.kind == FILE_KIND and not place.zone_id:
+        return CA_SET
+    return zone(place.zone_id)
+
+
 def where(place: Place) -> str:
-    """``resource 'ca-2026' in zone 023e…c353``."""
+    """``resource 'ca-2026' in zone 023e…c353``; ``file 'a.pem'`` when no zone is given."""
+    if place.kind == FILE_KIND and not place.zone_id:
+        return f"{place.kind} '{place.resource}'"
     return f"{place.kind} '{place.resource}' in {zone(place.zone_id)}"
 
 
@@ -47,7 +64,12 @@ def date(moment: dt.datetime) -> str:
     return moment.date().isoformat()
 
 
+def whole_days(delta: dt.timedelta) -> int:
+    """Whole days, rounded towards zero (the figure messages and JSON give)."""
+    return int(delta / dt.timedelta(days=1))
+
+
 def days(delta: dt.timedelta) -> str:
     """Whole days, rounded towards zero, with the unit: ``11 days``, ``1 day``."""
-    count = int(delta / dt.timedelta(days=1))
+    count = whole_days(delta)
     return f"{count} day" if abs(count) == 1 else f"{count} days"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .certificates import CertificateFacts
 from .outcomes import Violation
-from .wording import Place, ca, date, days, zone
+from .wording import FILE_KIND, Place, ca, date, days, zone, zone_of
 
 #: Allowance for clocks that run behind when deciding whether a CA is already valid.
 DEFAULT_CLOCK_SKEW_SECONDS = 300
@@ -68,6 +68,33 @@ def _listing(entries: Sequence[KnownEntry], now: dt.datetime) -> str:
     return "; ".join(parts)
 
 
+def _checked_files(members: Sequence[KnownEntry]) -> bool:
+    """Files checked by the CLI: no deployment is involved, only a set of CAs."""
+    return all(member.place.kind == FILE_KIND for member in members)
+
+
+def _scope(members: Sequence[KnownEntry]) -> str:
+    """``After this deployment zone 023e…c353`` or ``This set of CAs for zone 023e…c353``."""
+    place = members[0].place
+    if not _checked_files(members):
+        return f"After this deployment {zone(place.zone_id)}"
+    if place.zone_id:
+        return f"This set of CAs for {zone(place.zone_id)}"
+    return "This set of CAs"
+
+
+def _coverage_advice(members: Sequence[KnownEntry]) -> str:
+    if _checked_files(members):
+        return (
+            "Add a successor root CA file to this set (and deploy it) before the last one runs "
+            "out, or lower minDaysRemaining."
+        )
+    return (
+        "Upload a successor root CA to this zone before the last one runs out, or lower "
+        "minDaysRemaining."
+    )
+
+
 def zone_coverage(
     entries: Sequence[KnownEntry],
     *,
@@ -88,10 +115,9 @@ def zone_coverage(
             continue
         violations.append(
             Violation(
-                f"After this deployment {zone(zone_id)} keeps {len(good)} CA(s) valid for at least "
+                f"{_scope(members)} keeps {len(good)} CA(s) valid for at least "
                 f"{min_days_remaining} days (minDaysRemaining); policy requires {min_valid_cas} "
-                f"(minValidCAs). Its CAs: {_listing(members, now)}. Upload a successor root CA "
-                "to this zone before the last one runs out, or lower minDaysRemaining."
+                f"(minValidCAs). Its CAs: {_listing(members, now)}. {_coverage_advice(members)}"
             )
         )
     return ZoneReport(tuple(violations), tuple(undecided))
@@ -128,7 +154,8 @@ def rotation_ready(
                 continue
             violations.append(
                 Violation(
-                    f"{ca(facts)} ({entry.place.kind} '{entry.place.resource}') in {zone(zone_id)} "
+                    f"{ca(facts)} ({entry.place.kind} '{entry.place.resource}') in "
+                    f"{zone_of(entry.place)} "
                     f"expires {date(facts.not_after)}, {days(facts.not_after - now)} from now, "
                     f"inside the {warn_days_remaining}-day warning window (warnDaysRemaining), "
                     "and no other CA in the zone is valid beyond it. Upload its successor root "
@@ -150,7 +177,7 @@ def no_duplicates(entries: Sequence[KnownEntry]) -> ZoneReport:
             continue
         violations.append(
             Violation(
-                f"{ca(entry.facts)} is declared twice in {zone(entry.zone_id)}: "
+                f"{ca(entry.facts)} is declared twice in {zone_of(entry.place)}: "
                 f"{original.place.kind} '{original.place.resource}' and "
                 f"{entry.place.kind} '{entry.place.resource}'. "
                 "Keep one of them and remove the other.",

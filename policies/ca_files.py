@@ -1,0 +1,168 @@
+"""Which CA files ``check`` judges, and the zone each belongs to.
+
+Three ways to say it, from most to least explicit: a zone map (``--zone-map``: zone id → files,
+folders or globs), the layout ``cas/<zoneId>/…`` (the folder under a ``cas`` folder is the zone),
+and ``--zone`` for everything else. Without any of them the files form one set of CAs with no
+zone: the tool never invents a zone name. A folder stands for every certificate file inside it,
+recursively, so a CA deleted from the folder is judged by its absence.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies.trust_rules.wording import is_zone_id
+
+#: File name endings taken as certificates when a folder or glob is expanded.
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+#: The folder whose sub-folders are named after zones: ``cas/<zoneId>/root.pem``.
+ZONE_LAYOUT_FOLDER = "cas"
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+class CaFileError(Exception):
+    """A path, glob or zone map that does not lead to certificate files."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaFile:
+    path: Path
+    display: str  # as the user would name it: relative to the working folder when inside it
+    zone_id: str | None
+
+
+def display_path(path: Path) -> str:
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        return absolute.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return os.fspath(absolute)
+
+
+def _is_certificate_name(path: Path) -> bool:
+    return path.suffix.lower() in CERTIFICATE_SUFFIXES
+
+
+def _visible(path: Path, root: Path) -> bool:
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def files_in_folder(folder: Path) -> list[Path]:
+    """Every certificate file under ``folder`` (hidden folders such as .git skipped), sorted."""
+    found = sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and _is_certificate_name(path) and _visible(path, folder)
+    )
+    if not found:
+        endings = ", ".join(CERTIFICATE_SUFFIXES)
+        raise CaFileError(
+            f"folder {display_path(folder)} holds no certificate file ({endings}); an empty "
+            "folder would leave its zone without CAs — add the CAs, or name the files to check"
+        )
+    return found
+
+
+def expand(path: Path) -> list[Path]:
+    """A file, a folder (its certificate files) or a glob (what it matches, folders expanded)."""
+    text = os.fspath(path)
+    if _GLOB_CHARACTERS & set(text):
+        matches = sorted(Path(match) for match in glob.glob(text, recursive=True))
+        if not matches:
+            raise CaFileError(f"{text} matches no file")
+        expanded: list[Path] = []
+        for match in matches:
+            if match.is_dir():
+                expanded += files_in_folder(match)
+            elif _is_certificate_name(match):
+                expanded.append(match)
+        if not expanded:
+            raise CaFileError(
+                f"{text} matches no certificate file ({', '.join(CERTIFICATE_SUFFIXES)})"
+            )
+        return expanded
+    if path.is_dir():
+        return files_in_folder(path)
+    return [path]  # a missing or unreadable file is reported when it is read
+
+
+def layout_zone(path: Path) -> str | None:
+    """The zone the ``cas/<zoneId>/…`` layout gives ``path``, if it follows it."""
+    parts = (path if path.is_absolute() else Path.cwd() / path).resolve().parts[:-1]
+    for position in range(len(parts) - 1, 0, -1):
+        if parts[position - 1] == ZONE_LAYOUT_FOLDER and is_zone_id(parts[position]):
+            return parts[position].lower()
+    return None
+
+
+def from_arguments(paths: Iterable[Path], zone_id: str | None) -> list[CaFile]:
+    """Files named on the command line; the layout's zone, else ``zone_id``, else none."""
+    files = []
+    for given in paths:
+        for path in expand(given):
+            from_layout = layout_zone(path)
+            if from_layout and zone_id and from_layout != zone_id.lower():
+                raise CaFileError(
+                    f"{display_path(path)} lies in the folder of zone {from_layout} "
+                    f"({ZONE_LAYOUT_FOLDER}/<zoneId>/) but --zone says {zone_id}; drop --zone, "
+                    "or move the file"
+                )
+            files.append(CaFile(path, display_path(path), from_layout or zone_id))
+    return files
+
+
+def _patterns(zone_id: str, value: object, map_path: Path) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise CaFileError(
+            f"zone map {map_path}: zone {zone_id} must map to a file, folder or glob, or a "
+            f'non-empty list of them, e.g. {{"{zone_id}": ["cas/prod/*.pem"]}}'
+        )
+    return list(value)
+
+
+def from_zone_map(map_path: Path) -> list[CaFile]:
+    """``{"<zoneId>": ["cas/prod/*.pem", "shared/root.pem"]}``; paths relative to the map."""
+    try:
+        raw = json.loads(map_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CaFileError(f"cannot read zone map {map_path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CaFileError(f"zone map {map_path} is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict) or not raw:
+        raise CaFileError(
+            f"zone map {map_path}: expected a JSON object from zone id to files, folders or "
+            'globs, e.g. {"023e105f4ecef8ad9ca31a8372d0c353": ["cas/prod/*.pem"]}'
+        )
+    base = map_path.parent
+    files = []
+    for zone_id, value in raw.items():
+        if not zone_id.strip():
+            raise CaFileError(f"zone map {map_path}: a zone id is empty")
+        for pattern in _patterns(zone_id, value, map_path):
+            pattern_path = Path(pattern)
+            located = pattern_path if pattern_path.is_absolute() else base / pattern_path
+            try:
+                expanded = expand(located)
+            except CaFileError as exc:
+                raise CaFileError(f"zone map {map_path}, zone {zone_id}: {exc}") from None
+            files += [CaFile(path, display_path(path), zone_id) for path in expanded]
+    return files
+
+
+def unique(files: Sequence[CaFile]) -> list[CaFile]:
+    """Each (file, zone) once, in first-seen order: a folder and a file inside it overlap."""
+    seen: set[tuple[Path, str | None]] = set()
+    kept = []
+    for ca_file in files:
+        key = (ca_file.path.resolve(), ca_file.zone_id)
+        if key not in seen:
+            seen.add(key)
+            kept.append(ca_file)
+    return kept
