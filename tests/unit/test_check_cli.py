@@ -1,32 +1,60 @@
-"""``python -m policies check``: the same rules on files, as a pre-commit hook or CI runs it."""
+"""``check``: the same rules on files, as a pre-commit hook or CI runs it.
+
+The tests call ``main(argv)`` in-process; one smoke test runs ``python -m policies`` for real.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
+import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from policies.cli import main
 from tests.certs import NOW, expiring_in, intermediate_ca, root_ca
 from tests.unit.test_certificates import key_body_lines
 
 NOW_ARG = NOW.isoformat()
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 DAY = dt.timedelta(days=1)
 
 
-def check(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "policies", "check", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-    )
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own cache folder (never the user's)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def check(*args: str | Path, cwd: Path | None = None) -> Run:
+    """``cf-origin-trust-store check ARGS`` in-process, as the console script runs it."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(["check", *map(str, args)])
+            except SystemExit as exit_:  # argparse on bad usage
+                code = int(exit_.code or 0)
+    finally:
+        os.chdir(previous)
+    return Run(code, out.getvalue(), err.getvalue())
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -35,40 +63,71 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_healthy_ca_passes_with_a_table(tmp_path: Path) -> None:
+def test_healthy_ca_prints_only_the_summary(tmp_path: Path) -> None:
     good = write(tmp_path, "root.pem", root_ca().pem)
     result = check(good, "--now", NOW_ARG)
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    assert result.stdout.splitlines() == [
+        "No problems found.",
+        "0 mandatory failure(s), 0 advisory warning(s), 10 passed, 0 not applicable "
+        "(10 checks on 2 target(s))",
+    ]
+
+
+def test_verbose_table_shows_every_row(tmp_path: Path) -> None:
+    good = write(tmp_path, "root.pem", root_ca().pem)
+    lines = check(good, "--now", NOW_ARG, "--verbose").stdout.splitlines()
     assert lines[0].split() == ["RESULT", "LEVEL", "POLICY", "TARGET"]
     assert any(line.split()[:3] == ["ok", "mandatory", "origin-ca-is-root"] for line in lines)
-    assert "0 mandatory failure(s), 0 advisory warning(s), 10 passed" in result.stdout
+    assert sum(line.startswith("ok") for line in lines) == 10
 
 
 def test_near_expiry_fails_with_exit_1_and_a_message(tmp_path: Path) -> None:
     near = write(tmp_path, "near.pem", expiring_in(10 * DAY, "Near Root").pem)
-    result = check(near, "--now", NOW_ARG, "--zone", "023e105f4ecef8ad9ca31a8372d0c353")
+    result = check(near, "--now", NOW_ARG, "--zone", ZONE)
     assert result.returncode == 1
     assert "FAIL    mandatory  origin-ca-not-near-expiry" in result.stdout
     assert "CA 'Near Root' (SHA-256 " in result.stdout
     assert f"file '{near}' in zone 023e…c353 expires 2026-12-09, 10 days from now" in result.stdout
     assert "WARN    advisory   origin-ca-expiry-warning" in result.stdout
+    assert "This set of CAs for zone 023e…c353 keeps 0 CA(s)" in result.stdout
+    assert "ok " not in result.stdout  # passing rows only with --verbose
+
+
+def test_without_a_zone_no_zone_is_invented(tmp_path: Path) -> None:
+    near = write(tmp_path, "near.pem", expiring_in(10 * DAY, "Near Root").pem)
+    result = check(near, "--now", NOW_ARG)
+    assert result.returncode == 1
+    assert "This set of CAs keeps 0 CA(s) valid" in result.stdout
+    assert f"for file '{near}' expires" in result.stdout
+    for invented in ("cli-zone", "zone not known", "deployment"):
+        assert invented not in result.stdout
 
 
 def test_json_output(tmp_path: Path) -> None:
     near = write(tmp_path, "near.pem", expiring_in(10 * DAY).pem)
-    result = check(near, "--json", "--now", NOW_ARG)
+    result = check(near, "--json", "--now", NOW_ARG, "--zone", ZONE)
     assert result.returncode == 1
+    assert check(near, "--format", "json", "--now", NOW_ARG, "--zone", ZONE).stdout == result.stdout
     document = json.loads(result.stdout)
     assert document["now"] == "2026-11-29T12:00:00+00:00"
-    assert document["zone"] == "cli-zone"
     assert document["mandatoryFailures"] == 2  # not-near-expiry and the zone's coverage
+    assert document["summary"]["files"] == 1
     by_policy = {r["policy"]: r for r in document["results"]}
-    assert by_policy["origin-ca-not-near-expiry"]["status"] == "failed"
-    assert by_policy["origin-ca-not-near-expiry"]["enforcementLevel"] == "mandatory"
+    near_expiry = by_policy["origin-ca-not-near-expiry"]
+    assert near_expiry["status"] == "failed"
+    assert near_expiry["level"] == "mandatory"
+    assert near_expiry["zoneId"] == ZONE
+    assert near_expiry["file"] == str(near)
+    assert near_expiry["subject"] == "CN=Expiring Root CA,O=Example Origin"
+    assert len(near_expiry["fingerprintSha256"]) == 64
+    assert near_expiry["notAfter"] == "2026-12-09T12:00:00+00:00"
+    assert near_expiry["daysRemaining"] == 10
+    assert "minDaysRemaining" in near_expiry["message"]
     assert by_policy["origin-ca-expiry-warning"]["status"] == "warned"
     assert by_policy["origin-ca-is-root"]["status"] == "passed"
-    assert by_policy["origin-ca-zone-coverage"]["status"] == "failed"
+    coverage = by_policy["origin-ca-zone-coverage"]
+    assert (coverage["status"], coverage["zoneId"], coverage["file"]) == ("failed", ZONE, None)
 
 
 def test_config_file_changes_threshold_and_enforcement(tmp_path: Path) -> None:
@@ -182,3 +241,19 @@ def test_bad_now_and_missing_files_are_usage_errors(tmp_path: Path) -> None:
 def test_runs_from_any_directory(tmp_path: Path) -> None:
     pem = write(tmp_path, "root.pem", root_ca().pem)
     assert check(pem.name, "--now", NOW_ARG, cwd=tmp_path).returncode == 0
+
+
+def test_module_entry_point_smoke(tmp_path: Path) -> None:
+    """The one real process: ``python -m policies check`` from another folder."""
+    near = write(tmp_path, "near.pem", expiring_in(10 * DAY).pem)
+    result = subprocess.run(
+        [sys.executable, "-m", "policies", "check", near.name, "--now", NOW_ARG],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "FAIL    mandatory  origin-ca-not-near-expiry  near.pem" in result.stdout
