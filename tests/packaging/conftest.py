@@ -64,6 +64,7 @@ def installed(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "install",
             "--disable-pip-version-check",
+            "--no-compile",
             "-q",
             str(clone),
         ],
