@@ -10,9 +10,10 @@ verdict from missing data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import pulumi_policy.policy
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -37,16 +38,20 @@ from pulumi_policy.proxy import (
 )
 
 from policies.trust_rules.catalog import (
+    POLICY_CONFIG,
     RESOURCE_POLICIES,
     STACK_POLICIES,
     TRUST_STORE_TYPES,
     Level,
     PolicySpec,
     ResourcePolicy,
+    Settings,
     StackPolicy,
+    config_name_problems,
     entry_for,
 )
 from policies.trust_rules.catalog import Severity as RuleSeverity
+from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import Entry
 from policies.trust_rules.wording import Place
 
@@ -109,6 +114,15 @@ def _place(name: str, urn: str, zone_id: object) -> Place:
     return Place(name, zone_id if isinstance(zone_id, str) else None, urn)
 
 
+def _settings(spec: PolicySpec, args: ResourceValidationArgs | StackValidationArgs) -> Settings:
+    """The policy's settings; a bad key is origin-ca-policy-config's to report, not a crash."""
+    try:
+        return spec.read_config(args.get_config())
+    except PolicyConfigError as exc:
+        args.not_applicable(f"its config is invalid ({exc}); {POLICY_CONFIG.name} reports it")
+        raise  # not_applicable raises; this keeps type checkers informed
+
+
 def _resource_validation(policy: ResourcePolicy) -> Any:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in TRUST_STORE_TYPES:
@@ -120,7 +134,7 @@ def _resource_validation(policy: ResourcePolicy) -> Any:
                 f"{policy.spec.name} cannot judge it during preview; it runs again on update"
             )
         place = _place(args.name, args.urn, read_property(args.props, ZONE_KEY))
-        settings = policy.spec.read_config(args.get_config())
+        settings = _settings(policy.spec, args)
         evaluation = policy.evaluate(entry_for(certificate, place), utc_now(), settings)
         if evaluation.not_applicable is not None:
             args.not_applicable(evaluation.not_applicable)
@@ -147,7 +161,7 @@ def _stack_validation(policy: StackPolicy) -> Any:
                 pending.append(place)
             else:
                 entries.append(entry_for(certificate, place))
-        settings = policy.spec.read_config(args.get_config())
+        settings = _settings(policy.spec, args)
         evaluation = policy.evaluate(entries, pending, utc_now(), settings)
         if evaluation.not_applicable is not None:
             args.not_applicable(evaluation.not_applicable)
@@ -174,6 +188,42 @@ def _common(spec: PolicySpec) -> dict[str, Any]:
     }
 
 
+#: Each policy's config keys as the engine last sent them (``Configure``), typos included.
+received_config: dict[str, list[str]] = {}
+
+
+def _record_configure() -> None:
+    """Keep the whole config the engine sends, so typos can be named.
+
+    The engine passes unknown policy names and setting keys through to the pack (its schema check
+    only types the known keys), and pulumi-policy hands each policy only its own entry. Its
+    servicer is private, so this wraps its ``Configure`` once, keeping the original behaviour.
+    """
+    servicer = pulumi_policy.policy._PolicyAnalyzerServicer
+    original: Callable[[Any, Any, Any], Any] = servicer.Configure
+    if getattr(original, "records_config", False):
+        return
+
+    def configure(self: Any, request: Any, context: Any) -> Any:
+        received_config.clear()
+        for name in request.policyConfig:
+            received_config[name] = list(request.policyConfig[name].properties.keys())
+        return original(self, request, context)
+
+    configure.records_config = True  # type: ignore[attr-defined]
+    servicer.Configure = configure  # type: ignore[method-assign]
+
+
+def _validate_config(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for problem in config_name_problems(received_config):
+        report_violation(
+            f"--policy-pack-config: {problem}. The engine ignores what it does not know, so this "
+            "setting would silently not apply. Correct the name; `cf-origin-trust-store check "
+            "--config FILE` validates the file before a deployment.",
+            None,
+        )
+
+
 def build_policies() -> list[Policy]:
     """Every policy of the pack, in catalogue order."""
     resource: list[Policy] = [
@@ -184,9 +234,11 @@ def build_policies() -> list[Policy]:
         StackValidationPolicy(validate=_stack_validation(policy), **_common(policy.spec))
         for policy in STACK_POLICIES
     ]
-    return [*resource, *stack]
+    config = StackValidationPolicy(validate=_validate_config, **_common(POLICY_CONFIG))
+    return [*resource, *stack, config]
 
 
 def serve() -> None:
     """Start the pack's gRPC server for the engine; blocks until the engine stops it."""
+    _record_configure()
     PolicyPack(name=PACK_NAME, policies=build_policies(), description=PACK_DESCRIPTION)

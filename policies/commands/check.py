@@ -22,12 +22,14 @@ from policies import ca_files, reporting
 from policies.check_cache import FactsCache, default_cache_dir
 from policies.reporting import Format, Report, Result, Status, Target
 from policies.trust_rules.catalog import (
+    ALL_POLICIES_KEY,
     ALL_SPECS,
     RESOURCE_POLICIES,
     SPECS_BY_NAME,
     STACK_POLICIES,
     Level,
     SettingValue,
+    config_name_problems,
     entry_for,
 )
 from policies.trust_rules.errors import PolicyConfigError
@@ -35,7 +37,6 @@ from policies.trust_rules.outcomes import Entry, Evaluation
 from policies.trust_rules.wording import CA_SET, FILE_KIND, Place, zone
 
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
-ALL_POLICIES_KEY = "all"
 #: Certificates are small; anything larger is not one.
 MAX_FILE_BYTES = 1 << 20
 BLOCKING_LEVELS = reporting.BLOCKING_LEVELS
@@ -79,12 +80,14 @@ def load_config(raw: object) -> PolicyConfig:
         level_text = value.get("enforcementLevel") if isinstance(value, dict) else value
         level = _parse_level(ALL_POLICIES_KEY, level_text)
         levels = dict.fromkeys(levels, level)
+    problems = config_name_problems(
+        {name: value if isinstance(value, dict) else {} for name, value in raw.items()}
+    )
+    if problems:
+        raise UsageError("config: " + "; ".join(problems))
     for name, value in raw.items():
         if name == ALL_POLICIES_KEY:
             continue
-        if name not in SPECS_BY_NAME:
-            valid = ", ".join(SPECS_BY_NAME)
-            raise UsageError(f"config: unknown policy {name!r}; the policies are: {valid}")
         if isinstance(value, str):
             levels[name] = _parse_level(name, value)
         elif isinstance(value, dict):

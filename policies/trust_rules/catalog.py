@@ -7,8 +7,9 @@ The Pulumi pack and the ``check`` CLI both read this catalogue, so a policy beha
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import resource_rules, zone_rules
@@ -29,6 +30,10 @@ DEFAULT_CLOCK_SKEW_SECONDS = zone_rules.DEFAULT_CLOCK_SKEW_SECONDS
 DEFAULT_MIN_RSA_BITS = 2048
 DEFAULT_ALLOW_EDDSA = False
 DEFAULT_MIN_VALID_CAS = 1
+
+#: Config keys that are not settings: the level of one policy, and the key for every policy.
+ENFORCEMENT_LEVEL_KEY = "enforcementLevel"
+ALL_POLICIES_KEY = "all"
 
 SettingValue = int | float | bool
 Settings = Mapping[str, SettingValue]
@@ -104,13 +109,30 @@ class PolicySpec:
     def read_config(self, config: Mapping[str, object]) -> dict[str, SettingValue]:
         """Settings from a policy's config (defaults filled in); unknown keys are refused."""
         known = {setting.key: setting for setting in self.settings}
-        unknown = sorted(set(config) - set(known) - {"enforcementLevel"})
-        if unknown:
-            raise PolicyConfigError(f"{self.name} has no setting {', '.join(unknown)}")
+        problem = self.unknown_keys_problem(config)
+        if problem is not None:
+            raise PolicyConfigError(problem)
         return {
             key: setting.read(self.name, config[key]) if key in config else setting.default
             for key, setting in known.items()
         }
+
+    def unknown_keys_problem(self, keys: Iterable[str]) -> str | None:
+        """Why ``keys`` (a config's keys) are wrong for this policy, naming the valid ones."""
+        valid = [setting.key for setting in self.settings]
+        unknown = sorted(set(keys) - set(valid) - {ENFORCEMENT_LEVEL_KEY})
+        if not unknown:
+            return None
+        offered = ", ".join(valid) if valid else "none (only enforcementLevel)"
+        return (
+            f"{self.name} has no setting {', '.join(unknown)}{_did_you_mean(unknown, valid)}; "
+            f"its settings are: {offered}"
+        )
+
+
+def _did_you_mean(unknown: Sequence[str], valid: Iterable[str]) -> str:
+    guesses = [g for name in unknown for g in difflib.get_close_matches(name, list(valid), n=1)]
+    return f" (did you mean {', '.join(guesses)}?)" if guesses else ""
 
 
 ResourceEvaluator = Callable[[Entry, dt.datetime, Settings], Evaluation]
@@ -419,8 +441,41 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
     ),
 )
 
+#: Under Pulumi only: the engine ignores unknown policy names and setting keys in
+#: ``--policy-pack-config``; this policy fails the preview on them instead (``check --config``
+#: refuses them as usage errors before any run).
+POLICY_CONFIG = PolicySpec(
+    "origin-ca-policy-config",
+    "Checks that the policy pack config names only this pack's policies and their settings.",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Correct the misspelt policy or setting name in the --policy-pack-config file (the message "
+    "lists the valid names); `cf-origin-trust-store check --config FILE` validates the file "
+    "before a deployment.",
+)
+
 ALL_SPECS: tuple[PolicySpec, ...] = (
     *(policy.spec for policy in RESOURCE_POLICIES),
     *(policy.spec for policy in STACK_POLICIES),
+    POLICY_CONFIG,
 )
 SPECS_BY_NAME: Mapping[str, PolicySpec] = {spec.name: spec for spec in ALL_SPECS}
+
+
+def config_name_problems(config: Mapping[str, Iterable[str]]) -> list[str]:
+    """Unknown policy names and setting keys in a pack config (policy name → its keys)."""
+    problems = []
+    for name, keys in config.items():
+        if name == ALL_POLICIES_KEY:
+            continue
+        spec = SPECS_BY_NAME.get(name)
+        if spec is None:
+            problems.append(
+                f"unknown policy {name!r}{_did_you_mean([name], SPECS_BY_NAME)}; the policies "
+                f"of this pack are: {', '.join(SPECS_BY_NAME)}"
+            )
+            continue
+        problem = spec.unknown_keys_problem(keys)
+        if problem is not None:
+            problems.append(problem)
+    return problems

@@ -137,6 +137,7 @@ def test_resource_and_stack_policies_are_split_as_designed() -> None:
         "origin-ca-zone-coverage",
         "origin-ca-rotation-ready",
         "origin-ca-no-duplicates",
+        "origin-ca-policy-config",
     }
     assert len(resource) == 7
 
@@ -491,3 +492,42 @@ def test_an_entry_being_deleted_does_not_cover_its_zone(leaving: str) -> None:
     assert len(coverage.violations) == 1
     assert "Going Root" not in coverage.messages[0]
     assert [u for _, u in rotation.violations] == [urn(OFFICIAL_TYPE, "aging")]
+
+
+# --- config typos (the engine passes them through; origin-ca-policy-config names them) ---------
+
+
+def test_config_policy_names_unknown_policies_and_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    received = {
+        "all": [],
+        "origin-ca-not-expird": [],
+        "origin-ca-not-near-expiry": ["minDaysRemainng"],
+        "origin-ca-zone-coverage": ["minValidCAs"],
+    }
+    monkeypatch.setattr(pack, "received_config", received)
+    messages = run_stack("origin-ca-policy-config", []).messages
+    assert len(messages) == 2
+    assert (
+        "unknown policy 'origin-ca-not-expird' (did you mean origin-ca-not-expired?)"
+        in (messages[0])
+    )
+    assert "origin-ca-zone-coverage" in messages[0]  # the valid names are listed
+    assert "has no setting minDaysRemainng (did you mean minDaysRemaining?)" in messages[1]
+    assert "its settings are: minDaysRemaining" in messages[1]
+
+
+def test_config_policy_passes_a_correct_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        pack, "received_config", {"origin-ca-not-near-expiry": ["minDaysRemaining"]}
+    )
+    assert run_stack("origin-ca-policy-config", []).violations == []
+
+
+def test_a_bad_key_makes_its_policy_not_applicable_instead_of_crashing() -> None:
+    outcome = run_resource(
+        "origin-ca-not-near-expiry", DYNAMIC_TYPE, root_ca().pem, config={"minDays": 3}
+    )
+    assert outcome.violations == []
+    assert outcome.not_applicable is not None
+    assert "has no setting minDays" in outcome.not_applicable
+    assert "origin-ca-policy-config reports it" in outcome.not_applicable

@@ -496,6 +496,7 @@ def test_catalogue_names_levels_and_descriptions() -> None:
         "origin-ca-zone-coverage": Level.MANDATORY,
         "origin-ca-rotation-ready": Level.ADVISORY,
         "origin-ca-no-duplicates": Level.ADVISORY,
+        "origin-ca-policy-config": Level.MANDATORY,
     }
     for spec in ALL_SPECS:
         assert spec.description.startswith("Checks that"), spec.name
@@ -533,7 +534,7 @@ def test_config_accepts_whole_floats_from_the_engine() -> None:
         ({"minDaysRemaining": 2.5}, "whole number"),
         ({"minDaysRemaining": -1}, "must be ≥ 0"),
         ({"minDaysRemaining": True}, "must be a number"),
-        ({"minDays": 3}, "has no setting minDays"),
+        ({"minDays": 3}, "has no setting minDays .*; its settings are: minDaysRemaining"),
     ],
 )
 def test_config_errors(config: dict[str, object], match: str) -> None:
