@@ -31,41 +31,42 @@ class CaFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CaFile:
-    path: Path
+    path: Path  # resolved
     display: str  # as the user would name it: relative to the working folder when inside it
     zone_id: str | None
 
+    @classmethod
+    def at(cls, path: Path, zone_id: str | None, cwd: Path) -> CaFile:
+        resolved = path.resolve()
+        return cls(resolved, display_path(resolved, cwd), zone_id)
 
-def display_path(path: Path) -> str:
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return absolute.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return os.fspath(absolute)
+
+def display_path(resolved: Path, cwd: Path) -> str:
+    """``resolved`` relative to ``cwd`` (both resolved) when inside it, else absolute."""
+    return resolved.relative_to(cwd).as_posix() if resolved.is_relative_to(cwd) else str(resolved)
 
 
 def _is_certificate_name(path: Path) -> bool:
     return path.suffix.lower() in CERTIFICATE_SUFFIXES
 
 
-def _visible(path: Path, root: Path) -> bool:
-    return not any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
 def files_in_folder(folder: Path) -> list[Path]:
-    """Every certificate file under ``folder`` (hidden folders such as .git skipped), sorted."""
-    found = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and _is_certificate_name(path) and _visible(path, folder)
-    )
+    """Every certificate file under ``folder`` (hidden entries such as .git skipped), sorted."""
+    found = []
+    for parent, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [
+            Path(parent, name)
+            for name in names
+            if not name.startswith(".") and name.lower().endswith(CERTIFICATE_SUFFIXES)
+        ]
     if not found:
         endings = ", ".join(CERTIFICATE_SUFFIXES)
         raise CaFileError(
-            f"folder {display_path(folder)} holds no certificate file ({endings}); an empty "
-            "folder would leave its zone without CAs — add the CAs, or name the files to check"
+            f"folder {folder} holds no certificate file ({endings}); an empty folder would "
+            "leave its zone without CAs — add the CAs, or name the files to check"
         )
-    return found
+    return sorted(found)
 
 
 def expand(path: Path) -> list[Path]:
@@ -91,9 +92,9 @@ def expand(path: Path) -> list[Path]:
     return [path]  # a missing or unreadable file is reported when it is read
 
 
-def layout_zone(path: Path) -> str | None:
-    """The zone the ``cas/<zoneId>/…`` layout gives ``path``, if it follows it."""
-    parts = (path if path.is_absolute() else Path.cwd() / path).resolve().parts[:-1]
+def layout_zone(resolved: Path) -> str | None:
+    """The zone the ``cas/<zoneId>/…`` layout gives a (resolved) path, if it follows it."""
+    parts = resolved.parts[:-1]
     for position in range(len(parts) - 1, 0, -1):
         if parts[position - 1] == ZONE_LAYOUT_FOLDER and is_zone_id(parts[position]):
             return parts[position].lower()
@@ -103,16 +104,18 @@ def layout_zone(path: Path) -> str | None:
 def from_arguments(paths: Iterable[Path], zone_id: str | None) -> list[CaFile]:
     """Files named on the command line; the layout's zone, else ``zone_id``, else none."""
     files = []
+    cwd = Path.cwd().resolve()
     for given in paths:
         for path in expand(given):
-            from_layout = layout_zone(path)
+            ca_file = CaFile.at(path, zone_id, cwd)
+            from_layout = layout_zone(ca_file.path)
             if from_layout and zone_id and from_layout != zone_id.lower():
                 raise CaFileError(
-                    f"{display_path(path)} lies in the folder of zone {from_layout} "
+                    f"{ca_file.display} lies in the folder of zone {from_layout} "
                     f"({ZONE_LAYOUT_FOLDER}/<zoneId>/) but --zone says {zone_id}; drop --zone, "
                     "or move the file"
                 )
-            files.append(CaFile(path, display_path(path), from_layout or zone_id))
+            files.append(CaFile(ca_file.path, ca_file.display, from_layout or zone_id))
     return files
 
 
@@ -141,6 +144,7 @@ def from_zone_map(map_path: Path) -> list[CaFile]:
             'globs, e.g. {"023e105f4ecef8ad9ca31a8372d0c353": ["cas/prod/*.pem"]}'
         )
     base = map_path.parent
+    cwd = Path.cwd().resolve()
     files = []
     for zone_id, value in raw.items():
         if not zone_id.strip():
@@ -152,7 +156,7 @@ def from_zone_map(map_path: Path) -> list[CaFile]:
                 expanded = expand(located)
             except CaFileError as exc:
                 raise CaFileError(f"zone map {map_path}, zone {zone_id}: {exc}") from None
-            files += [CaFile(path, display_path(path), zone_id) for path in expanded]
+            files += [CaFile.at(path, zone_id, cwd) for path in expanded]
     return files
 
 
@@ -161,7 +165,7 @@ def unique(files: Sequence[CaFile]) -> list[CaFile]:
     seen: set[tuple[Path, str | None]] = set()
     kept = []
     for ca_file in files:
-        key = (ca_file.path.resolve(), ca_file.zone_id)
+        key = (ca_file.path, ca_file.zone_id)
         if key not in seen:
             seen.add(key)
             kept.append(ca_file)

@@ -159,10 +159,12 @@ def result_fields(result: Result, now: dt.datetime) -> dict[str, object]:
 
 
 def render_json(report: Report, out: TextIO) -> None:
-    document = {
-        "tool": TOOL_NAME,
-        "now": report.now.isoformat(),
-        "results": [result_fields(r, report.now) for r in report.results],
+    """Indented at the top, one result per line: readable, and fast (the C encoder runs)."""
+    results = ",\n    ".join(
+        json.dumps(result_fields(r, report.now), ensure_ascii=False) for r in report.results
+    )
+    head = {"tool": TOOL_NAME, "now": report.now.isoformat()}
+    tail = {
         "summary": {
             "mandatoryFailures": report.count(Status.FAILED),
             "advisoryWarnings": report.count(Status.WARNED),
@@ -172,7 +174,12 @@ def render_json(report: Report, out: TextIO) -> None:
         },
         "mandatoryFailures": report.count(Status.FAILED),
     }
-    json.dump(document, out, indent=2, ensure_ascii=False)
+    out.write("{\n")
+    for key, value in head.items():
+        out.write(f"  {json.dumps(key)}: {json.dumps(value)},\n")
+    out.write(f'  "results": [\n    {results}\n  ],\n' if results else '  "results": [],\n')
+    body = json.dumps(tail, indent=2, ensure_ascii=False)
+    out.write(body[2:])  # the tail's members, after the opening brace and newline
     out.write("\n")
 
 
