@@ -36,14 +36,14 @@ class CaFile:
     zone_id: str | None
 
     @classmethod
-    def at(cls, path: Path, zone_id: str | None, cwd: Path) -> CaFile:
-        resolved = path.resolve()
+    def at(cls, resolved: Path, zone_id: str | None, cwd: Path) -> CaFile:
         return cls(resolved, display_path(resolved, cwd), zone_id)
 
 
 def display_path(resolved: Path, cwd: Path) -> str:
     """``resolved`` relative to ``cwd`` (both resolved) when inside it, else absolute."""
-    return resolved.relative_to(cwd).as_posix() if resolved.is_relative_to(cwd) else str(resolved)
+    text, prefix = str(resolved), str(cwd).rstrip(os.sep) + os.sep
+    return Path(text[len(prefix) :]).as_posix() if text.startswith(prefix) else text
 
 
 def _is_certificate_name(path: Path) -> bool:
@@ -53,7 +53,7 @@ def _is_certificate_name(path: Path) -> bool:
 def files_in_folder(folder: Path) -> list[Path]:
     """Every certificate file under ``folder`` (hidden entries such as .git skipped), sorted."""
     found = []
-    for parent, folders, names in os.walk(folder):
+    for parent, folders, names in os.walk(folder.resolve()):
         folders[:] = [name for name in folders if not name.startswith(".")]
         found += [
             Path(parent, name)
@@ -70,7 +70,10 @@ def files_in_folder(folder: Path) -> list[Path]:
 
 
 def expand(path: Path) -> list[Path]:
-    """A file, a folder (its certificate files) or a glob (what it matches, folders expanded)."""
+    """A file, a folder (its certificate files) or a glob (what it matches, folders expanded).
+
+    Paths come back resolved (absolute, no symlinked folders), each resolved once.
+    """
     text = os.fspath(path)
     if _GLOB_CHARACTERS & set(text):
         matches = sorted(Path(match) for match in glob.glob(text, recursive=True))
@@ -81,7 +84,7 @@ def expand(path: Path) -> list[Path]:
             if match.is_dir():
                 expanded += files_in_folder(match)
             elif _is_certificate_name(match):
-                expanded.append(match)
+                expanded.append(match.resolve())
         if not expanded:
             raise CaFileError(
                 f"{text} matches no certificate file ({', '.join(CERTIFICATE_SUFFIXES)})"
@@ -89,7 +92,7 @@ def expand(path: Path) -> list[Path]:
         return expanded
     if path.is_dir():
         return files_in_folder(path)
-    return [path]  # a missing or unreadable file is reported when it is read
+    return [path.resolve()]  # a missing or unreadable file is reported when it is read
 
 
 def layout_zone(resolved: Path) -> str | None:
