@@ -259,7 +259,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='JSON: zone id → files, folders or globs, e.g. {"<zoneId>": ["cas/prod/*.pem"]}',
     )
     parser.add_argument(
-        "--config", type=Path, help="policy config JSON (--policy-pack-config format)"
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="policy config JSON (--policy-pack-config format); validated before any check",
     )
     parser.add_argument(
         "--format",
@@ -278,10 +281,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="table: every result, not only problems"
     )
-    parser.add_argument("--now", help="evaluate at this ISO 8601 time instead of the clock")
+    parser.add_argument(
+        "--now", metavar="ISO-8601", help="evaluate at this time instead of the clock"
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,
+        metavar="DIR",
         help="folder of the parsed-certificate cache (default: "
         "$XDG_CACHE_HOME/cf-origin-trust-store)",
     )
