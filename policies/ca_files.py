@@ -133,14 +133,19 @@ def _patterns(zone_id: str, value: object, map_path: Path) -> list[str]:
     return list(value)
 
 
+def read_json(path: Path, what: str) -> object:
+    """A JSON file the user names (a zone map, a policy config); errors say which and why."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CaFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CaFileError(f"{what} {path} is not valid JSON: {exc}") from None
+
+
 def from_zone_map(map_path: Path) -> list[CaFile]:
     """``{"<zoneId>": ["cas/prod/*.pem", "shared/root.pem"]}``; paths relative to the map."""
-    try:
-        raw = json.loads(map_path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CaFileError(f"cannot read zone map {map_path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CaFileError(f"zone map {map_path} is not valid JSON: {exc}") from None
+    raw = read_json(map_path, "zone map")
     if not isinstance(raw, dict) or not raw:
         raise CaFileError(
             f"zone map {map_path}: expected a JSON object from zone id to files, folders or "

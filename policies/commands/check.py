@@ -198,11 +198,9 @@ def _read_config(path: Path | None) -> PolicyConfig:
     if path is None:
         return load_config({})
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"config {path} is not valid JSON: {exc}") from None
+        raw = ca_files.read_json(path, "config")
+    except ca_files.CaFileError as exc:
+        raise UsageError(str(exc)) from None
     return load_config(raw)
 
 
