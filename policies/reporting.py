@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -279,11 +279,20 @@ def render_sarif(report: Report, out: TextIO) -> None:
 # --- JUnit XML ---------------------------------------------------------------------------------
 
 
-def _grouped(results: Iterable[Result]) -> dict[str, dict[str, list[Result]]]:
-    """policy → target label → results, in first-seen order (one testcase per policy and target)."""
+def _grouped(results: Sequence[Result]) -> dict[str, dict[str, list[Result]]]:
+    """policy → target name → results, in first-seen order (one testcase per policy and target).
+
+    A file checked for several zones (a zone map may share a CA) is one target per zone.
+    """
+    zones_of: dict[str, set[str | None]] = {}
+    for r in results:
+        zones_of.setdefault(r.target.label, set()).add(r.target.zone_id)
     groups: dict[str, dict[str, list[Result]]] = {}
     for r in results:
-        groups.setdefault(r.policy, {}).setdefault(r.target.label, []).append(r)
+        name = r.target.label
+        if len(zones_of[name]) > 1 and r.target.kind != "zone":
+            name += f" (zone {r.target.zone_id})"
+        groups.setdefault(r.policy, {}).setdefault(name, []).append(r)
     return groups
 
 

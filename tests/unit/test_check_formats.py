@@ -101,3 +101,17 @@ def test_github_workflow_commands(zone_folder: Path) -> None:
     assert len(warnings) == 1
     assert "97%25 of its lifetime" in warnings[0]  # '%' escaped as the runner expects
     assert lines[-1].startswith("1 mandatory failure(s), 1 advisory warning(s)")
+
+
+def test_junit_keeps_a_shared_ca_apart_per_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shared.pem").write_text(root_ca("Shared Root").pem)
+    other = "9a7806061c88ada191ed06f989cc3dac"
+    (tmp_path / "zones.json").write_text(json.dumps({ZONE: "shared.pem", other: "shared.pem"}))
+    result = check("--zone-map", "zones.json", "--format", "junit", "--now", NOW_ARG)
+    assert result.returncode == 0, result.stderr
+    root = ET.fromstring(result.stdout)  # noqa: S314 (our own output)
+    names = {c.get("name") for c in root.findall("./testsuite[@name='origin-ca-is-root']/testcase")}
+    assert names == {f"shared.pem (zone {ZONE})", f"shared.pem (zone {other})"}
