@@ -95,6 +95,15 @@ def _coverage_advice(members: Sequence[KnownEntry]) -> str:
     )
 
 
+def _rotation_advice(members: Sequence[KnownEntry]) -> str:
+    if _checked_files(members):
+        return (
+            "Add its successor root CA file to this set (and deploy it) now, so origins can "
+            "switch before it expires."
+        )
+    return "Upload its successor root CA to this zone now, so origins can switch before it expires."
+
+
 def zone_coverage(
     entries: Sequence[KnownEntry],
     *,
@@ -158,8 +167,7 @@ def rotation_ready(
                     f"{zone_of(entry.place)} "
                     f"expires {date(facts.not_after)}, {days(facts.not_after - now)} from now, "
                     f"inside the {warn_days_remaining}-day warning window (warnDaysRemaining), "
-                    "and no other CA in the zone is valid beyond it. Upload its successor root "
-                    "CA to this zone now, so origins can switch before it expires.",
+                    f"and no other CA there is valid beyond it. {_rotation_advice(members)}",
                     entry.place.urn,
                 )
             )

@@ -102,3 +102,30 @@ def test_nothing_to_check_is_a_usage_error() -> None:
     result = check()
     assert result.returncode == 2
     assert "nothing to check" in result.stderr
+
+
+def test_following_the_file_advice_leads_to_a_pass(tmp_path: Path) -> None:
+    """Coverage and rotation say "add a successor root CA file to this set": doing so passes."""
+    folder = tmp_path / "cas" / ZONE
+    folder.mkdir(parents=True)
+    (folder / "old.pem").write_text(expiring_in(20 * DAY, "Old Root").pem)
+    relaxed = tmp_path / "policy-config.json"
+    relaxed.write_text(json.dumps({"origin-ca-not-near-expiry": "advisory"}))
+    before = check("cas", "--now", NOW_ARG, "--config", relaxed, cwd=tmp_path)
+    assert before.returncode == 1
+    assert "Add a successor root CA file to this set" in before.stdout
+    assert "Add its successor root CA file to this set" in before.stdout
+    (folder / "successor.pem").write_text(expiring_in(700 * DAY, "Successor Root").pem)
+    after = check("cas", "--now", NOW_ARG, "--config", relaxed, cwd=tmp_path)
+    assert after.returncode == 0, after.stdout
+    assert "origin-ca-zone-coverage" not in after.stdout
+    assert "origin-ca-rotation-ready" not in after.stdout
+
+
+def test_following_the_layout_conflict_advice(tmp_path: Path) -> None:
+    folder = tmp_path / "cas" / ZONE
+    folder.mkdir(parents=True)
+    (folder / "root.pem").write_text(root_ca().pem)
+    refused = check(folder, "--zone", OTHER_ZONE, "--now", NOW_ARG)
+    assert "drop --zone" in refused.stderr
+    assert check(folder, "--now", NOW_ARG).returncode == 0
