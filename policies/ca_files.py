@@ -92,7 +92,12 @@ def expand(path: Path) -> list[Path]:
         return expanded
     if path.is_dir():
         return files_in_folder(path)
-    return [path.resolve()]  # a missing or unreadable file is reported when it is read
+    if not path.exists():
+        raise CaFileError(
+            f"cannot read {text}: no such file or folder (name the CA folder or files to check; "
+            "the pre-commit hook checks cas/ unless its args name another folder)"
+        )
+    return [path.resolve()]  # an unreadable file is reported when it is read
 
 
 def layout_zone(resolved: Path) -> str | None:
