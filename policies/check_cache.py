@@ -36,7 +36,7 @@ from policies.trust_rules.wording import Place
 CACHE_FORMAT = 1
 CACHE_FILE = f"check-facts-v{CACHE_FORMAT}.json"
 APP_FOLDER = "cf-origin-trust-store"
-#: Entries kept (most recently used first); 10,000 CAs take about 25 MB.
+#: Entries kept (least recently used dropped first); 10,000 CAs take about 15 MB.
 MAX_ENTRIES = 50_000
 #: A larger file is not ours (or not worth parsing): ignored.
 MAX_CACHE_BYTES = 256 << 20
