@@ -8,6 +8,7 @@ anchors: SARIF for code scanning, JUnit for test reports, workflow commands for 
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import enum
 import json
@@ -376,6 +377,27 @@ _RENDERERS: Mapping[Format, Callable[[Report, TextIO], None]] = {
     Format.JUNIT: render_junit,
     Format.GITHUB: render_github,
 }
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--format``, its alias ``--json`` and ``--verbose``: the same for every command."""
+    parser.add_argument(
+        "--format",
+        type=Format,
+        choices=list(Format),
+        default=Format.TABLE,
+        help="output format (default: table)",
+    )
+    parser.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const=Format.JSON,
+        help="the same as --format json",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="table: every result, not only problems"
+    )
 
 
 def render(report: Report, out: TextIO, output_format: Format, *, verbose: bool = False) -> None:

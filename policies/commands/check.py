@@ -20,7 +20,7 @@ from pathlib import Path
 
 from policies import ca_files, reporting
 from policies.check_cache import FactsCache, default_cache_dir
-from policies.reporting import Format, Report, Result, Status, Target
+from policies.reporting import Report, Result, Status, Target
 from policies.trust_rules.catalog import (
     ALL_POLICIES_KEY,
     ALL_SPECS,
@@ -262,23 +262,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="policy config JSON (--policy-pack-config format); validated before any check",
     )
-    parser.add_argument(
-        "--format",
-        type=Format,
-        choices=list(Format),
-        default=Format.TABLE,
-        help="output format (default: table)",
-    )
-    parser.add_argument(
-        "--json",
-        dest="format",
-        action="store_const",
-        const=Format.JSON,
-        help="the same as --format json",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="table: every result, not only problems"
-    )
+    reporting.add_output_arguments(parser)
     parser.add_argument(
         "--now", metavar="ISO-8601", help="evaluate at this time instead of the clock"
     )
