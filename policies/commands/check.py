@@ -39,7 +39,6 @@ from policies.trust_rules.wording import CA_SET, FILE_KIND, Place, zone
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
 #: Certificates are small; anything larger is not one.
 MAX_FILE_BYTES = 1 << 20
-BLOCKING_LEVELS = reporting.BLOCKING_LEVELS
 
 
 class UsageError(Exception):
@@ -176,22 +175,27 @@ def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -
 # --- input -------------------------------------------------------------------------------------
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(ca_file: ca_files.CaFile) -> bytes:
+    """At most ``MAX_FILE_BYTES`` (plus one, to notice more): a bounded read of any file."""
     try:
-        with path.open("rb") as handle:
+        with ca_file.path.open("rb") as handle:
             content = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {ca_file.display}: {exc.strerror or exc}") from None
     if len(content) > MAX_FILE_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_FILE_BYTES} bytes, not a certificate")
+        raise UsageError(
+            f"{ca_file.display}: larger than {MAX_FILE_BYTES} bytes, not a certificate"
+        )
     return content
 
 
-def _decode(path: Path, content: bytes) -> str:
+def _decode(ca_file: ca_files.CaFile, content: bytes) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text (expected a PEM certificate)") from None
+        raise UsageError(
+            f"{ca_file.display}: not UTF-8 text (expected a PEM certificate)"
+        ) from None
 
 
 def _read_config(path: Path | None) -> PolicyConfig:
@@ -230,8 +234,8 @@ def _entries(files: Sequence[ca_files.CaFile], cache: FactsCache | None) -> list
     entries = []
     for ca_file in files:
         place = Place(ca_file.display, ca_file.zone_id, urn=ca_file.display, kind=FILE_KIND)
-        content = _read_bytes(ca_file.path)
-        text = _decode(ca_file.path, content)
+        content = _read_bytes(ca_file)
+        text = _decode(ca_file, content)
         entries.append(
             entry_for(text, place) if cache is None else cache.entry(content, text, place)
         )
