@@ -207,7 +207,7 @@ def _record_configure() -> None:
     def configure(self: Any, request: Any, context: Any) -> Any:
         received_config.clear()
         for name in request.policyConfig:
-            received_config[name] = list(request.policyConfig[name].properties.keys())
+            received_config[name] = sorted(request.policyConfig[name].properties.keys())
         return original(self, request, context)
 
     configure.records_config = True  # type: ignore[attr-defined]

@@ -531,3 +531,33 @@ def test_a_bad_key_makes_its_policy_not_applicable_instead_of_crashing() -> None
     assert outcome.not_applicable is not None
     assert "has no setting minDays" in outcome.not_applicable
     assert "origin-ca-policy-config reports it" in outcome.not_applicable
+
+
+def test_configure_records_every_name_the_engine_sends(
+    servicer: _PolicyAnalyzerServicer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_PolicyAnalyzerServicer, "Configure", _PolicyAnalyzerServicer.Configure)
+    monkeypatch.setattr(pack, "received_config", {})
+    pack._record_configure()
+    pack._record_configure()  # wrapping twice is harmless
+    servicer.Configure(
+        proto.ConfigureAnalyzerRequest(
+            policyConfig={
+                "origin-ca-not-expird": proto.PolicyConfig(
+                    enforcementLevel=proto.ADVISORY, properties=struct({})
+                ),
+                "origin-ca-not-near-expiry": proto.PolicyConfig(
+                    enforcementLevel=proto.ADVISORY,
+                    properties=struct({"minDaysRemaining": 5, "minDaysRemainng": 5}),
+                ),
+            }
+        ),
+        None,
+    )
+    assert pack.received_config == {
+        "origin-ca-not-expird": [],
+        "origin-ca-not-near-expiry": ["minDaysRemaining", "minDaysRemainng"],
+    }
+    response = analyze(servicer, DYNAMIC_TYPE, expiring_in(10 * DAY).pem)
+    assert levels(response)["origin-ca-not-near-expiry"] == proto.ADVISORY  # original still runs
+    assert len(run_stack("origin-ca-policy-config", []).violations) == 2
