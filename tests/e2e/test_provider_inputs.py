@@ -136,7 +136,7 @@ def test_the_api_token_never_reaches_state_outputs_or_logs(
 
     runs = [stack.workspace.up(), stack.workspace.refresh()]
     runs.append(stack.workspace.up("-v=9", "--logtostderr"))
-    assert stack.entries_in_state()["ca-root"]["outputs"]["status"] == "active"
+    assert stack.entries_in_state()[stack.resource_name("root")]["outputs"]["status"] == "active"
 
     for run in runs:
         assert API_TOKEN not in run.output
