@@ -71,7 +71,9 @@ def test_near_expiry_threshold_comes_from_policy_config(
     stack.write_ca("soon", ca_pem("Soon Root", valid_for=10 * DAY + dt.timedelta(hours=12)))
     failed = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
     assert failed.returncode != 0, failed
-    assert reported(failed.output, "mandatory", "origin-ca-not-near-expiry", stack.resource_name("soon"))
+    assert reported(
+        failed.output, "mandatory", "origin-ca-not-near-expiry", stack.resource_name("soon")
+    )
     assert "10 days from now" in failed.output
     assert "(minDaysRemaining)" in failed.output
     relaxed = stack.workspace.preview(
@@ -90,7 +92,9 @@ def test_enforcement_level_comes_from_policy_config(
         policy_packs=[policy_pack_dir],
         policy_config={"origin-ca-not-near-expiry": {"enforcementLevel": "advisory"}},
     )
-    assert reported(run.output, "advisory", "origin-ca-not-near-expiry", stack.resource_name("soon"))
+    assert reported(
+        run.output, "advisory", "origin-ca-not-near-expiry", stack.resource_name("soon")
+    )
     assert "[mandatory]" not in run.output
 
 
@@ -99,7 +103,9 @@ def test_not_yet_valid_ca_fails(stack: TrustStoreStack, policy_pack_dir: Path) -
     stack.write_ca("future", ca_pem("Future Root", valid_for=900 * DAY, age=-2 * DAY))
     run = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
     assert run.returncode != 0, run
-    assert reported(run.output, "mandatory", "origin-ca-not-yet-valid", stack.resource_name("future"))
+    assert reported(
+        run.output, "mandatory", "origin-ca-not-yet-valid", stack.resource_name("future")
+    )
     assert "(clockSkewSeconds)" in run.output
 
 

@@ -1,0 +1,193 @@
+"""Lifecycle safety on the real engine: no ordinary sequence of actions empties, orphans or
+deadlocks a zone's trust store (issue 8), and asynchronous deletion converges.
+
+Each test is one stack walked through a sequence of actions, following each error message's
+advice to the letter; the emulator's state and request log are the witnesses.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from provider.resource import TYPE_TOKEN
+from tests.certs import root_ca
+from tests.fixtures.stack import API_TOKEN, STACK_PROGRAM, StackFactory, TrustStoreStack
+
+pytestmark = pytest.mark.e2e
+
+#: The stack program as it was when resource names came from file names (``ca-<stem>``).
+LEGACY_PROGRAM = """
+    import pathlib
+
+    import pulumi
+
+    from provider.resource import CustomOriginTrustStore, CustomOriginTrustStoreArgs
+
+    config = pulumi.Config()
+    for path in sorted(pathlib.Path("cas").glob("*.pem")):
+        CustomOriginTrustStore(
+            f"ca-{path.stem}",
+            CustomOriginTrustStoreArgs(
+                zone_id=config.require("zoneId"),
+                certificate=path.read_text(),
+                adopt_existing=config.get_bool("adoptExisting"),
+            ),
+        )
+"""
+
+#: The same CA declared twice in one zone, the second asking to adopt.
+TWICE_PROGRAM = """
+    import pathlib
+
+    import pulumi
+
+    from provider.resource import CustomOriginTrustStore, CustomOriginTrustStoreArgs
+
+    config = pulumi.Config()
+    pem = pathlib.Path("cas/shared.pem").read_text()
+    one = CustomOriginTrustStore(
+        "one", CustomOriginTrustStoreArgs(zone_id=config.require("zoneId"), certificate=pem)
+    )
+    if config.get_bool("declareTwice"):
+        CustomOriginTrustStore(
+            "two",
+            CustomOriginTrustStoreArgs(
+                zone_id=config.require("zoneId"), certificate=pem, adopt_existing=True
+            ),
+            pulumi.ResourceOptions(depends_on=[one]),
+        )
+"""
+
+
+def use_program(stack: TrustStoreStack, program: str) -> None:
+    (stack.workspace.project_dir / "__main__.py").write_text(textwrap.dedent(program))
+
+
+def changes(stack: TrustStoreStack) -> list[str]:
+    """The API calls that changed the zone (a successful POST or DELETE), since the log was
+    cleared."""
+    return [
+        r["method"]
+        for r in stack.api_requests()
+        if r["method"] != "GET" and (r["status"] or r.get("applied_status")) == 200
+    ]
+
+
+def live_ids(stack: TrustStoreStack) -> set[str]:
+    return {e["id"] for e in stack.live_entries() if e["status"] == "active"}
+
+
+def test_renames_never_empty_a_zone_and_neither_do_destroy_nor_duplicates(
+    trust_store_stack: StackFactory,
+) -> None:
+    stack = trust_store_stack()
+    use_program(stack, LEGACY_PROGRAM)
+    stack.write_ca("a", root_ca("Root A").pem)
+    stack.write_ca("b", root_ca("Root B").pem)
+    stack.workspace.up()
+    deployed = live_ids(stack)
+    assert len(deployed) == 2
+
+    # Hole 1 as found: with names from files, a rename is a new resource claiming a live entry.
+    (stack.certs_dir / "a.pem").rename(stack.certs_dir / "z.pem")
+    stack.written["z"] = stack.written.pop("a")
+    refused = stack.workspace.up(check=False)
+    assert refused.returncode != 0
+    assert "no resource kept in this deployment manages it" in refused.output, refused
+    assert "Traceback" not in refused.output, "an expected failure shows our message alone"
+    assert live_ids(stack) == deployed
+    # Its advice, followed to the letter, hands the entry over: the old resource's delete
+    # leaves it in place, and the zone never holds fewer CAs.
+    stack.workspace.set_config("adoptExisting", "true")
+    stack.control.clear_requests()
+    adopted = stack.workspace.up()
+    assert "- 1 deleted" in adopted.output, adopted
+    assert changes(stack) == [], "nothing uploaded, nothing deleted"
+    assert live_ids(stack) == deployed
+    assert set(stack.entries_in_state()) == {"ca-z", "ca-b"}
+
+    # The current program names entries by zone and certificate, and migrates the old names
+    # (aliases) without an API call or a replacement ...
+    use_program(stack, STACK_PROGRAM)
+    stack.control.clear_requests()
+    migrated = stack.workspace.up()
+    assert changes(stack) == [], migrated
+    assert set(stack.entries_in_state()) == {stack.resource_name("z"), stack.resource_name("b")}
+    assert {r["id"] for r in stack.entries_in_state().values()} == deployed
+    # ... after which renaming or moving a CA file is no change at all.
+    (stack.certs_dir / "z.pem").rename(stack.certs_dir / "renamed.pem")
+    stack.control.clear_requests()
+    renamed = stack.workspace.up()
+    assert stack.api_requests() == [], renamed
+    assert "3 unchanged" in renamed.output, renamed
+
+    # The same CA in two files of the zone is refused before deployment.
+    (stack.certs_dir / "copy.pem").write_text(stack.written["b"])
+    twice = stack.workspace.preview(check=False)
+    assert twice.returncode != 0
+    assert "hold the same CA" in twice.output, twice
+    (stack.certs_dir / "copy.pem").unlink()
+
+    # Destroy never removes a zone's last usable CA without the opt-in ...
+    stack.control.clear_requests()
+    destroy = stack.workspace.destroy(check=False)
+    assert destroy.returncode != 0
+    assert "it is the zone's last usable CA" in destroy.output, destroy
+    assert "Traceback" not in destroy.output
+    assert len(live_ids(stack)) == 1, "parallel deletes left exactly one CA"
+    # ... and its advice, followed to the letter, leaves the zone empty as asked.
+    stack.workspace.set_config("allowEmptyZone", "true")
+    stack.workspace.up()
+    stack.workspace.destroy()
+    assert stack.live_entries() == []
+    assert stack.workspace.resources(TYPE_TOKEN) == []
+
+
+def test_an_entry_another_resource_manages_is_never_adopted(
+    trust_store_stack: StackFactory,
+) -> None:
+    stack = trust_store_stack()
+    use_program(stack, TWICE_PROGRAM)
+    stack.write_ca("shared", root_ca("Shared Root").pem)
+    stack.workspace.set_config("declareTwice", "true")
+    refused = stack.workspace.up(check=False)
+    assert refused.returncode != 0
+    assert "another resource of this stack manages it" in refused.output, refused
+    assert "Remove one of the two declarations" in refused.output
+    assert len(live_ids(stack)) == 1
+    # The advice, followed: one declaration, one entry, one resource.
+    stack.workspace.set_config("declareTwice", "false")
+    stack.workspace.up()
+    assert len(live_ids(stack)) == 1
+    [record] = stack.workspace.resources(TYPE_TOKEN)
+    assert record["id"] in live_ids(stack)
+
+
+def test_expected_failures_show_our_message_alone_and_stale_settings_are_explained(
+    trust_store_stack: StackFactory,
+) -> None:
+    stack = trust_store_stack(credentials_in="config")
+    stack.write_ca("root", root_ca("Token Root").pem)
+    stack.workspace.up()
+
+    stack.workspace.set_config("cloudflare:apiToken", "wrong-token-0123456789", secret=True)
+    stack.write_ca("second", root_ca("Second Token Root").pem)
+    failed = stack.workspace.up(check=False)
+    assert failed.returncode != 0
+    assert "HTTP 401" in failed.output or "HTTP 403" in failed.output, failed
+    for frame in ("Traceback", "httpx", "tenacity", "concurrent/futures", 'File "'):
+        assert frame not in failed.output, failed.output
+    (stack.certs_dir / "second.pem").unlink()
+
+    # Fixed in config, but refresh runs with the settings the last up stored:
+    stack.workspace.set_config("cloudflare:apiToken", API_TOKEN, secret=True)
+    stale = stack.workspace.refresh(check=False)
+    assert stale.returncode != 0, stale
+    assert "pulumi refresh --run-program" in stale.output, stale
+    assert "Traceback" not in stale.output
+    # The advice, followed: the fixed settings take effect.
+    stack.workspace.refresh("--run-program")
+    stack.workspace.up()
+    assert len(live_ids(stack)) == 1
