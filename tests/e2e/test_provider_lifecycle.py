@@ -7,7 +7,10 @@ advice to the letter; the emulator's state and request log are the witnesses.
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import textwrap
+import time
 
 import pytest
 
@@ -191,3 +194,80 @@ def test_expected_failures_show_our_message_alone_and_stale_settings_are_explain
     stack.workspace.refresh("--run-program")
     stack.workspace.up()
     assert len(live_ids(stack)) == 1
+
+
+def start_up(stack: TrustStoreStack) -> subprocess.Popen[str]:
+    """``pulumi up`` in the background, so that it can be killed mid-step."""
+    return subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.workspace.stack],
+        cwd=stack.workspace.project_dir,
+        env=stack.workspace.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def kill_during(stack: TrustStoreStack, method: str) -> None:
+    """SIGKILL the CLI while the emulator holds a ``method`` request (a delay fault), then let
+    that request finish on the server, as Cloudflare would."""
+    stack.control.clear_requests()
+    stack.control.add_fault("delay", delay_seconds=3, count=1, method=method)
+    cli = start_up(stack)
+    deadline = time.monotonic() + 120
+    while not any(r["fault"] == "delay" for r in stack.api_requests()):
+        assert time.monotonic() < deadline, "the delayed request never came"
+        assert cli.poll() is None, "the CLI ended before the delayed request"
+        time.sleep(0.1)
+    cli.send_signal(signal.SIGKILL)
+    cli.wait()
+    while not all(r["status"] is not None for r in stack.api_requests()):
+        assert time.monotonic() < deadline, "the delayed request never finished"
+        time.sleep(0.1)
+
+
+def recover(stack: TrustStoreStack, *, orphaned: bool) -> None:
+    """The recovery docs/provider.md gives under "If a deployment was interrupted"."""
+    stack.workspace.run("cancel", "--yes", "--stack", stack.workspace.stack)
+    stack.workspace.refresh("--clear-pending-creates")
+    attempt = stack.workspace.up(check=False)
+    if not orphaned:
+        assert attempt.returncode == 0, attempt
+        return
+    # The entry the killed run uploaded is found, and the error names the recovery ...
+    assert attempt.returncode != 0
+    assert "If a deployment was interrupted" in attempt.output, attempt
+    # ... whose last steps adopt it once.
+    stack.workspace.set_config("adoptExisting", "true")
+    stack.workspace.up()
+    stack.workspace.run("config", "rm", "adoptExisting", "--stack", stack.workspace.stack)
+
+
+def assert_converged(stack: TrustStoreStack, *stems: str) -> None:
+    """The zone holds exactly the wanted CAs, once each, all in state: no orphan, no duplicate."""
+    live = [e for e in stack.live_entries() if e["status"] not in ("pending_deletion", "deleted")]
+    state = stack.entries_in_state()
+    assert set(state) == {stack.resource_name(stem) for stem in stems}, state
+    assert sorted(e["id"] for e in live) == sorted(r["id"] for r in state.values()), live
+
+
+def test_a_killed_up_converges_by_the_documented_recovery(
+    trust_store_stack: StackFactory,
+) -> None:
+    stack = trust_store_stack()
+    stack.write_ca("first", root_ca("First Kill Root").pem)
+    kill_during(stack, "POST")  # mid-create: the entry lands, the state never hears of it
+    recover(stack, orphaned=True)
+    assert_converged(stack, "first")
+
+    (stack.certs_dir / "first.pem").unlink()
+    stack.write_ca("second", root_ca("Second Kill Root").pem)
+    kill_during(stack, "POST")  # mid-rotation: the successor lands unrecorded
+    recover(stack, orphaned=True)
+    assert_converged(stack, "second")
+
+    (stack.certs_dir / "second.pem").unlink()
+    stack.write_ca("third", root_ca("Third Kill Root").pem)
+    kill_during(stack, "DELETE")  # mid-delete of the old CA, after its successor is recorded
+    recover(stack, orphaned=False)
+    assert_converged(stack, "third")
