@@ -7,18 +7,22 @@ advice to the letter; the emulator's state and request log are the witnesses.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
 from provider.resource import TYPE_TOKEN
-from tests.certs import root_ca
+from tests.certs import CertSpec, build, expiring_in, root_ca
 from tests.fixtures.stack import API_TOKEN, STACK_PROGRAM, StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e
+
+DAY = dt.timedelta(days=1)
 
 #: The stack program as it was when resource names came from file names (``ca-<stem>``).
 LEGACY_PROGRAM = """
@@ -271,3 +275,91 @@ def test_a_killed_up_converges_by_the_documented_recovery(
     kill_during(stack, "DELETE")  # mid-delete of the old CA, after its successor is recorded
     recover(stack, orphaned=False)
     assert_converged(stack, "third")
+
+
+def dated_ca(name: str, *, valid_for: dt.timedelta) -> str:
+    """A root CA dated from the real clock, which the policy pack reads."""
+    now = dt.datetime.now(dt.UTC)
+    return build(
+        CertSpec(common_name=name, not_before=now - 300 * DAY, not_after=now + valid_for)
+    ).pem
+
+
+def test_a_deployed_ca_in_the_window_never_blocks_its_fix_but_new_short_ones_stay_refused(
+    trust_store_stack: StackFactory, policy_pack_dir: Path
+) -> None:
+    stack = trust_store_stack()
+    stack.write_ca("aging", dated_ca("Aging Root", valid_for=20 * DAY))
+    stack.workspace.up()  # deployed long ago; it has entered the 30-day window since
+    packs = [policy_pack_dir]
+
+    stack.write_ca("successor", dated_ca("Successor Root", valid_for=700 * DAY))
+    fix = stack.workspace.preview(policy_packs=packs)
+    assert "[mandatory]" not in fix.output, fix
+    assert "ALREADY DEPLOYED: CA 'Aging Root'" in fix.output, fix
+
+    stack.write_ca("short", dated_ca("Short Root", valid_for=20 * DAY))
+    before = stack.live_entries()
+    for attempt in (
+        stack.workspace.preview(policy_packs=packs, check=False),
+        stack.workspace.up_with_policies(policy_packs=packs, check=False),
+        stack.workspace.up_with_policies("--skip-preview", policy_packs=packs, check=False),
+    ):
+        assert attempt.returncode != 0, attempt
+        assert "this CA is too short-lived to deploy" in attempt.output, attempt
+        assert "CA 'Short Root'" in attempt.output
+        assert "CA 'Aging Root'" not in attempt.output.split("this CA is too short-lived")[0][-300:]
+    assert [e["id"] for e in stack.live_entries()] == [e["id"] for e in before]
+
+    (stack.certs_dir / "short.pem").unlink()
+    applied = stack.workspace.up_with_policies(policy_packs=packs)
+    assert "+ 1 created" in applied.output, applied
+    assert len(stack.live_entries()) == 2
+
+
+def test_rotation_waits_for_active_and_asynchronous_deletion_converges(
+    trust_store_stack: StackFactory,
+) -> None:
+    stack = trust_store_stack(emulator_args=["--activation-delay", "3", "--deletion-delay", "8"])
+    stack.write_ca("origin", root_ca("Rotating Root 1").pem)
+    stack.workspace.up()
+    stack.control.advance_clock(5)  # active
+
+    # Rotation: the old CA, the zone's only active one, is deleted only once the new is active.
+    (stack.certs_dir / "origin.pem").unlink()
+    stack.write_ca("next", root_ca("Rotating Root 2").pem)
+    stack.control.clear_requests()
+    stack.workspace.up()
+    log = stack.api_requests()
+    [post] = [r for r in log if r["method"] == "POST"]
+    [delete] = [r for r in log if r["method"] == "DELETE"]
+    waited = dt.datetime.fromisoformat(delete["time"]) - dt.datetime.fromisoformat(post["time"])
+    assert waited >= dt.timedelta(seconds=3), log
+    assert sorted(e["status"] for e in stack.live_entries()) == ["active", "pending_deletion"]
+
+    # Destroy, then up again while the old entries are still pending deletion; Cloudflare is
+    # reported to refuse such a re-upload with 409: the create waits for the deletion instead.
+    stack.workspace.set_config("allowEmptyZone", "true")
+    stack.workspace.up()
+    stack.workspace.destroy()
+    assert {e["status"] for e in stack.live_entries()} == {"pending_deletion"}
+    stack.control.add_fault("error", status=409, count=1, method="POST")
+    stack.control.clear_requests()
+    again = stack.workspace.up()
+    assert "+ 2 created" in again.output, again
+    assert [r["status"] for r in stack.api_requests() if r["method"] == "POST"] == [409, 200]
+    assert_converged(stack, "next")
+
+    # An expired entry never counts as the zone's CA: removing the only valid one is refused.
+    stack.workspace.set_config("allowEmptyZone", "false")
+    stack.write_ca("brief", expiring_in(dt.timedelta(days=10), "Brief Root").pem)
+    stack.workspace.up()
+    stack.control.advance_clock(11 * 86400)
+    refreshed = stack.workspace.refresh()
+    assert stack.entries_in_state()[stack.resource_name("brief")]["outputs"]["status"] == (
+        "expired"
+    ), refreshed
+    (stack.certs_dir / "next.pem").unlink()
+    refused = stack.workspace.up(check=False)
+    assert refused.returncode != 0
+    assert "it is the zone's last usable CA" in refused.output, refused
