@@ -7,8 +7,9 @@ offers no hook, so the host's ``traceback`` reference is replaced by :class:`_Ho
 whose ``format_exc`` returns the message alone for a ``TrustStoreError`` (our expected
 failures) and the full traceback for anything else (a bug still shows where it happened).
 Each operation is wrapped (:func:`expected_failures`) to add what the operation knows to the
-message (``user_text``), keeping the error's type for callers and tests. Only the host process is touched: the
-module-level ``traceback`` of ``pulumi.dynamic.__main__``, nothing global.
+message (``user_text``), keeping the error's type for callers and tests. Only the host
+process is touched: the module-level ``traceback`` of ``pulumi.dynamic.__main__``, nothing
+global.
 
 Refresh and destroy run with the provider configuration stored in state by the last
 successful ``pulumi up`` (the program does not run): authentication, network and
