@@ -21,9 +21,12 @@ from __future__ import annotations
 import functools
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar, cast
 
+from provider.client import ENV_BASE_URL
+from provider.config import CONFIG_API_KEY, CONFIG_API_TOKEN, CONFIG_BASE_URL, CONFIG_EMAIL
+from provider.credentials import ENV_API_KEY, ENV_API_TOKEN, ENV_EMAIL
 from provider.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -43,8 +46,22 @@ STALE_CONFIG_HINT = (
 _STALE_PRONE = (AuthenticationError, ConfigurationError, TransportError)
 
 
-def user_message(error: TrustStoreError, operation: str) -> str:
+#: Environment variables named in hints -> the stack config key meaning the same.
+_CONFIG_NAMES = {
+    ENV_BASE_URL: CONFIG_BASE_URL,
+    ENV_API_TOKEN: CONFIG_API_TOKEN,
+    ENV_API_KEY: CONFIG_API_KEY,
+    ENV_EMAIL: CONFIG_EMAIL,
+}
+
+
+def user_message(error: TrustStoreError, operation: str, config_keys: Collection[str] = ()) -> str:
+    """The message as the user should read it: hints name the stack config keys the user set
+    instead of the environment variables, and refresh/destroy mention the stored settings."""
     text = str(error)
+    for env_name, config_key in _CONFIG_NAMES.items():
+        if config_key in config_keys:
+            text = text.replace(env_name, f"{config_key} (stack config)")
     if isinstance(error, _STALE_PRONE) and operation in ("read", "delete"):
         text += STALE_CONFIG_HINT
     return text
@@ -58,7 +75,9 @@ def expected_failures(method: _F) -> _F:
         try:
             return method(*args, **kwargs)
         except TrustStoreError as error:
-            error.user_text = user_message(error, method.__name__)  # type: ignore[attr-defined]
+            keys = getattr(args[0], "config_keys", ()) if args else ()
+            text = user_message(error, method.__name__, keys)
+            error.user_text = text  # type: ignore[attr-defined]
             raise
 
     return cast(_F, wrapper)

@@ -124,6 +124,8 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
         Check and diff need no credentials, so a preview works without them.
         """
         config = {key: req.config.get(key) for key in _CONFIG_KEYS}
+        #: Settings the user gave in stack config: messages name them rather than env vars.
+        self.config_keys = frozenset(key for key, value in config.items() if value)
         self._allow_empty_zone = str(req.config.get(ALLOW_EMPTY_ZONE)).lower() == "true"
         self._client_or_error: TrustStoreClient | TrustStoreError
         try:

@@ -23,6 +23,7 @@ from provider.client import TrustStoreEntry
 from provider.errors import AcmNotEnabledError, ConfigurationError
 from provider.inputs import WITHHELD_KEY_MATERIAL
 from provider.lifecycle_errors import (
+    DeletionPendingError,
     DuplicateEntryError,
     EmptyZoneError,
     EntryClaimedError,
@@ -526,6 +527,10 @@ def test_a_timed_out_successor_wait_keeps_the_old_entry(
         f" and its successor {new.id} (initializing) did not become active within 1 s"
     )
     assert len(emulator.store.entries()) == 2
+    # The advice, followed: once the successor is active, the next run deletes the old one.
+    emulator.advance_clock(3600)
+    provider.delete(old.id, old.outs)
+    assert [e.id for e in emulator.store.entries()] == [new.id]
 
 
 def test_re_uploading_a_ca_whose_old_entry_is_pending_deletion_waits_then_uploads(
@@ -547,3 +552,28 @@ def test_re_uploading_a_ca_whose_old_entry_is_pending_deletion_waits_then_upload
         keeper.id,
         again.id,
     }
+
+
+def test_a_deletion_that_outlasts_the_wait_fails_clearly_and_the_next_run_converges(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    emulator.store.deletion_delay = 3600.0
+    keeper = provider.create(checked(root_ca("Keeper").pem))
+    first = provider.create(checked(activeTimeoutSeconds=1))
+    assert first.outs is not None
+    assert keeper.outs is not None
+    zone_safety.forget_claims()
+    provider.delete(first.id, first.outs)
+    emulator.add_fault("error", status=409, count=2, method="POST")
+    with pytest.raises(DeletionPendingError) as pending:
+        provider.create(checked(activeTimeoutSeconds=1))
+    assert str(pending.value).endswith(
+        "and Cloudflare refuses to upload the same CA again until that deletion completes;"
+        " waited 1 s (activeTimeoutSeconds). Nothing was uploaded. Run `pulumi up` again in a"
+        " few minutes."
+    )
+    # The advice, followed: once the deletion completed, the upload goes through.
+    emulator.advance_clock(3600)
+    again = provider.create(checked())
+    assert again.id != first.id
