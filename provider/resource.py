@@ -84,7 +84,7 @@ from provider.lifecycle_errors import (
     NotActiveError,
 )
 from provider.outputs import ADOPTED, ALL_OUTPUTS, STATUS, build_outputs, timestamp
-from provider.waiting import wait_until_active
+from provider.waiting import poll_until, wait_until_active
 
 _LOG = logging.getLogger(__name__)
 host_errors.install()
@@ -209,9 +209,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
                     raise
                 _LOG.info("entry %s is being deleted; waiting to upload its CA again", leaving.id)
                 waited = True
-                zone_safety.poll_until(
-                    lambda: _matches(client.list(zone_id), pem)[1] is None, timeout=deadline
-                )
+                poll_until(lambda: _matches(client.list(zone_id), pem)[1] is None, timeout=deadline)
 
     @staticmethod
     def _adopt(
@@ -305,7 +303,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
             latest[0] = zone_safety.plan_deletion(client.list(zone_id), id_, zone_safety.utc_now())
             return not latest[0].successors_deploying
 
-        if not zone_safety.poll_until(successor_active, timeout=options.active_timeout_seconds):
+        if not poll_until(successor_active, timeout=options.active_timeout_seconds):
             raise _successor_not_active(zone_id, plan, options.active_timeout_seconds)
         return latest[0]
 

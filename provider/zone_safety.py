@@ -19,11 +19,9 @@ so it must hold no lock or registry itself):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -32,8 +30,6 @@ from provider.client import LEAVING_STATUSES, EntryStatus, TrustStoreEntry
 USABLE_STATUSES = frozenset(
     {EntryStatus.INITIALIZING, EntryStatus.PENDING_DEPLOYMENT, EntryStatus.ACTIVE}
 )
-#: Seconds between polls while waiting for a successor or for a deletion to finish.
-POLL_INTERVAL = 2.0
 
 _locks_guard = threading.Lock()
 _zone_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -105,24 +101,3 @@ def plan_deletion(
     if is_active(target, now) and not any(is_active(e, now) for e in others):
         waiting = tuple(usable_others)
     return DeletionPlan(target, empties_zone=empties, successors_deploying=waiting)
-
-
-def poll_until(
-    condition: Callable[[], bool],
-    *,
-    timeout: float,
-    poll_interval: float = POLL_INTERVAL,
-    monotonic: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Call ``condition`` until it is true or ``timeout`` seconds (and as many polls) pass."""
-    deadline = monotonic() + timeout
-    max_polls = math.ceil(timeout / poll_interval) + 1 if poll_interval > 0 else 1
-    for _ in range(max_polls):
-        if condition():
-            return True
-        remaining = deadline - monotonic()
-        if remaining <= 0:
-            return False
-        sleep(min(poll_interval, remaining))
-    return condition()
