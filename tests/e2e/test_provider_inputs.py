@@ -45,7 +45,8 @@ def test_preview_refuses_a_certificate_cloudflare_would_refuse(
     preview = stack.workspace.preview(check=False)
 
     assert preview.returncode != 0, preview
-    assert "resource 'ca-bad' has a problem: certificate" in preview.output, preview
+    name = stack.resource_name("bad")
+    assert f"resource '{name}' has a problem: certificate" in preview.output, preview
     assert expected in preview.output, preview
     probe = pem.splitlines()[1] if "\n" in pem else pem
     assert probe not in preview.output, "the input must not be echoed"
