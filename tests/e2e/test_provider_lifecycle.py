@@ -365,3 +365,15 @@ def test_rotation_waits_for_active_and_asynchronous_deletion_converges(
     refused = stack.workspace.up(check=False)
     assert refused.returncode != 0
     assert "it is the zone's last usable CA" in refused.output, refused
+
+
+def test_the_pack_reports_the_real_reason_a_check_refused(
+    trust_store_stack: StackFactory, policy_pack_dir: Path
+) -> None:
+    stack = trust_store_stack()
+    stack.write_ca("bundle", root_ca("Bundled A").pem + root_ca("Bundled B").pem)
+    run = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
+    assert run.returncode != 0
+    assert "origin-ca-well-formed" in run.output, run
+    assert "found 2 certificates" in run.output.split("origin-ca-well-formed", 1)[1][:600]
+    assert "certificate is missing" not in run.output
