@@ -95,6 +95,9 @@ TYPE_NAME = "CustomOriginTrustStore"
 TYPE_TOKEN = f"pulumi-python:dynamic/{MODULE}:{TYPE_NAME}"
 
 PROVIDER_KEY = "__provider"
+#: Cloudflare's answer to re-uploading a CA whose old entry is still being deleted
+#: (reported by pulumi-cloudflare users, issue #1440).
+HTTP_CONFLICT = 409
 _CONFIG_KEYS = (CONFIG_API_TOKEN, CONFIG_API_KEY, CONFIG_EMAIL, CONFIG_BASE_URL)
 
 
@@ -191,7 +194,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
     ) -> tuple[TrustStoreEntry, bool]:
         """Upload; on a refusal, tell a live duplicate (refuse or adopt) from the same CA's
         old entry still being deleted (wait for it, bounded, then upload again)."""
-        deadline = options.active_timeout_seconds
+        wait_seconds = options.active_timeout_seconds
         waited = False
         while True:
             try:
@@ -203,13 +206,19 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
                 live, leaving = _matches(listing, pem)
                 if live is not None:
                     return self._adopt(zone_id, pem, live, options), True
-                if leaving is None or waited:
-                    if leaving is not None:
-                        raise _deletion_pending(zone_id, pem, leaving, deadline) from None
+                if waited and leaving is not None:
+                    raise _deletion_pending(zone_id, pem, leaving, wait_seconds) from None
+                # A 409 whose cause was gone by the time we listed (the old entry's deletion
+                # completed meanwhile) is worth one more upload; any other refusal is final.
+                if waited or (leaving is None and exc.status_code != HTTP_CONFLICT):
                     raise
-                _LOG.info("entry %s is being deleted; waiting to upload its CA again", leaving.id)
                 waited = True
-                poll_until(lambda: _matches(client.list(zone_id), pem)[1] is None, timeout=deadline)
+                if leaving is not None:
+                    _LOG.info("entry %s is being deleted; waiting to upload again", leaving.id)
+                    poll_until(
+                        lambda: _matches(client.list(zone_id), pem)[1] is None,
+                        timeout=wait_seconds,
+                    )
 
     @staticmethod
     def _adopt(

@@ -20,7 +20,7 @@ from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
 from provider import zone_safety
 from provider.client import TrustStoreEntry
-from provider.errors import AcmNotEnabledError, ConfigurationError
+from provider.errors import AcmNotEnabledError, ApiError, ConfigurationError
 from provider.inputs import WITHHELD_KEY_MATERIAL
 from provider.lifecycle_errors import (
     DeletionPendingError,
@@ -577,3 +577,19 @@ def test_a_deletion_that_outlasts_the_wait_fails_clearly_and_the_next_run_conver
     emulator.advance_clock(3600)
     again = provider.create(checked())
     assert again.id != first.id
+
+
+def test_a_409_whose_old_entry_is_already_gone_is_retried_once(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    emulator.add_fault("error", status=409, count=1, method="POST")
+    created = provider.create(checked())
+    assert [r["method"] for r in emulator.requests()] == ["POST", "GET", "POST"]
+    assert [e.id for e in emulator.store.entries()] == [created.id]
+    # Any other refusal is final: no second upload.
+    emulator.clear_requests()
+    emulator.add_fault("error", status=400, count=1, method="POST")
+    with pytest.raises(ApiError):
+        provider.create(checked(root_ca("Refused Root").pem))
+    assert [r["method"] for r in emulator.requests()] == ["POST", "GET"]
