@@ -344,7 +344,9 @@ def test_rotation_waits_for_active_and_asynchronous_deletion_converges(
     stack.workspace.set_config("allowEmptyZone", "true")
     stack.workspace.up()
     stack.workspace.destroy()
-    assert {e["status"] for e in stack.live_entries()} == {"pending_deletion"}
+    leaving = {e["status"] for e in stack.live_entries()}
+    assert leaving, "the deletion is still under way"
+    assert leaving <= {"pending_deletion", "deleted"}, leaving
     stack.control.add_fault("error", status=409, count=1, method="POST")
     stack.control.clear_requests()
     again = stack.workspace.up()
