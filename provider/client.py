@@ -83,6 +83,8 @@ MAX_CERTIFICATE_LENGTH = 64 * 1024
 RFC3339_CACHE_SIZE = 4096
 #: Cloudflare's code for "Advanced Certificate Manager is not enabled on this zone" (observed).
 ACM_NOT_ENABLED_CODE = 1450
+#: Cloudflare's codes for a path the API does not route (7000 "No route for that URI", 7003).
+NO_ROUTE_CODES = frozenset({7000, 7003})
 
 _LOG = logging.getLogger(__name__)
 _ID_PATTERN = re.compile(rf"[0-9a-fA-F]{{1,{MAX_ID_LENGTH}}}")
@@ -757,6 +759,13 @@ def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -
             "The answer carries no Cloudflare error, so it may not come from the Cloudflare"
             " API: check the base URL (CLOUDFLARE_BASE_URL) and any proxy on the way."
         )
+    if any(error.code in NO_ROUTE_CODES for error in errors):
+        return (
+            "The API has no such route: the base URL must be the API's root, ending in"
+            f" /client/v4 (like {DEFAULT_BASE_URL}); check CLOUDFLARE_BASE_URL."
+        )
+    if call.operation == "upload" and any("expired" in e.message.lower() for e in errors):
+        return "An expired CA cannot be deployed: upload a root CA that is valid now."
     if call.operation == "upload" and status == 400:
         return (
             "Cloudflare accepts only self-signed root CA certificates (basicConstraints"

@@ -218,6 +218,7 @@ class ApiError(_RequestError):
         said = "; ".join(str(error) for error in self.errors) or "no error details"
         if self.detail:
             said = f"{said}; {self.detail}"
+        said = said.rstrip(". ")  # Cloudflare's messages may end in a period; ours adds one
         return (
             f"{describe_call(self.operation, self.zone_id, self.entry_id)} failed with HTTP"
             f" {self.status_code}{_attempts_text(self.attempts)}: {said}."

@@ -146,6 +146,20 @@ def _on_facts(
     return evaluate
 
 
+def _expiry_warning(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
+    if entry.facts is None:
+        return Evaluation(not_applicable=NOT_WELL_FORMED)
+    message = resource_rules.expiry_warning(
+        entry.facts,
+        entry.place,
+        now=now,
+        warn_days_remaining=_int(settings, "warnDaysRemaining"),
+        max_lifetime_used_percent=float(settings["maxLifetimeUsedPercent"]),
+        deployed=entry.deployed,
+    )
+    return _verdict(message, entry.place)
+
+
 def _well_formed(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
     return _verdict(resource_rules.well_formed(entry.problem, entry.place), entry.place)
 
@@ -293,14 +307,19 @@ ROTATION_READY = PolicySpec(
 NO_DUPLICATES = PolicySpec(
     "origin-ca-no-duplicates",
     "Checks that the same certificate (by SHA-256 fingerprint) appears at most once per zone.",
-    Level.ADVISORY,
-    Severity.LOW,
+    # Mandatory: two resources claiming one entry is how a rename once emptied a zone.
+    Level.MANDATORY,
+    Severity.HIGH,
     "Keep one resource per certificate and zone; remove the duplicate.",
 )
 
 
 def _known(entries: Sequence[Entry]) -> list[zone_rules.KnownEntry]:
-    return [zone_rules.KnownEntry(e.place, e.facts) for e in entries if e.facts is not None]
+    return [
+        zone_rules.KnownEntry(e.place, e.facts, deployed=e.deployed)
+        for e in entries
+        if e.facts is not None
+    ]
 
 
 def _pending_note(pending: Sequence[Place]) -> str:
@@ -314,6 +333,7 @@ def _zone_evaluation(report: zone_rules.ZoneReport, pending: Sequence[Place]) ->
     if report.undecided_zones:
         zones = ", ".join(report.undecided_zones)
         notes.append(f"no verdict for zone(s) {zones} until those entries are known")
+    notes.extend(report.untouched_shortfalls)
     return Evaluation(report.violations, notes=tuple(notes))
 
 
@@ -340,39 +360,50 @@ def _stack(
     return evaluate
 
 
-def entry_for(certificate: object, place: Place) -> Entry:
+def entry_for(certificate: object, place: Place, *, deployed: bool = False) -> Entry:
     """Parse once; a refused input becomes the entry's ``problem`` instead of an exception."""
     try:
-        return Entry(place, facts=facts_from_text(certificate))
+        return Entry(place, facts=facts_from_text(certificate), deployed=deployed)
     except CertificateInputError as problem:
-        return Entry(place, problem=problem)
+        return Entry(place, problem=problem, deployed=deployed)
+
+
+#: Why a gate on one certificate stays quiet for an entry the deployment does not change.
+ALREADY_DEPLOYED_NOTE = (
+    "already deployed and not changed by this deployment, so it is not refused (its fix must go"
+    " through); origin-ca-expiry-warning reports it"
+)
+
+
+def _new_only(evaluate: ResourceEvaluator) -> ResourceEvaluator:
+    """A gate refuses only what the deployment adds or replaces (never makes a zone worse,
+    never blocks its fix); a deployed, unchanged entry is reported by the advisory policy."""
+
+    def gate(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
+        if entry.deployed:
+            return Evaluation(not_applicable=ALREADY_DEPLOYED_NOTE)
+        return evaluate(entry, now, settings)
+
+    return gate
 
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(WELL_FORMED, _well_formed),
     ResourcePolicy(
-        NOT_EXPIRED, _on_facts(lambda f, p, now, s: resource_rules.not_expired(f, p, now=now))
+        NOT_EXPIRED,
+        _new_only(_on_facts(lambda f, p, now, s: resource_rules.not_expired(f, p, now=now))),
     ),
     ResourcePolicy(
         NOT_NEAR_EXPIRY,
-        _on_facts(
-            lambda f, p, now, s: resource_rules.not_near_expiry(
-                f, p, now=now, min_days_remaining=_int(s, "minDaysRemaining")
+        _new_only(
+            _on_facts(
+                lambda f, p, now, s: resource_rules.not_near_expiry(
+                    f, p, now=now, min_days_remaining=_int(s, "minDaysRemaining")
+                )
             )
         ),
     ),
-    ResourcePolicy(
-        EXPIRY_WARNING,
-        _on_facts(
-            lambda f, p, now, s: resource_rules.expiry_warning(
-                f,
-                p,
-                now=now,
-                warn_days_remaining=_int(s, "warnDaysRemaining"),
-                max_lifetime_used_percent=float(s["maxLifetimeUsedPercent"]),
-            )
-        ),
-    ),
+    ResourcePolicy(EXPIRY_WARNING, _expiry_warning),
     ResourcePolicy(
         NOT_YET_VALID,
         _on_facts(

@@ -48,6 +48,7 @@ def date(moment: dt.datetime) -> str:
 
 
 def days(delta: dt.timedelta) -> str:
-    """Whole days, rounded towards zero, with the unit: ``11 days``, ``1 day``."""
-    count = int(delta / dt.timedelta(days=1))
+    """Whole days, rounded to the nearest, with the unit: ``11 days``, ``1 day``; a CA valid
+    for 20 days that was issued a minute ago has 20 days left, not 19."""
+    count = round(delta / dt.timedelta(days=1))
     return f"{count} day" if abs(count) == 1 else f"{count} days"
