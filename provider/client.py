@@ -20,13 +20,9 @@ pool). One ``TrustStoreClient`` wraps one ``httpx.Client``; use it as a context 
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import functools
 import ipaddress
 import logging
-import operator
-import re
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +33,16 @@ import httpx
 import tenacity
 
 from provider.credentials import REDACTED, Credentials, credentials_from_env
+from provider.entries import (
+    LEAVING_STATUSES,
+    MAX_ID_LENGTH,
+    EntryStatus,
+    TrustStoreEntry,
+    echo_id,
+    parse_entry,
+    parse_rfc3339,
+    validate_id,
+)
 from provider.errors import (
     AcmNotEnabledError,
     ApiError,
@@ -75,114 +81,31 @@ PAGE_SIZE = 50
 #: Guard against a server that never ends a listing: 200 pages of 50 is 10,000 entries,
 #: far beyond any zone's trust store.
 MAX_PAGES = 200
-MAX_ID_LENGTH = 32
 #: A root CA in PEM is a few KiB; anything this large is a mistake, not a certificate.
 MAX_CERTIFICATE_LENGTH = 64 * 1024
-#: Distinct timestamps remembered by parse_rfc3339 (a few hundred bytes each).
-RFC3339_CACHE_SIZE = 4096
 #: Cloudflare's code for "Advanced Certificate Manager is not enabled on this zone" (observed).
 ACM_NOT_ENABLED_CODE = 1450
 
 _LOG = logging.getLogger(__name__)
-_ID_PATTERN = re.compile(rf"[0-9a-fA-F]{{1,{MAX_ID_LENGTH}}}")
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
-    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
-)
 _LOOPBACK_NAMES = frozenset({"localhost"})
 # Failures raised before a request could leave this machine: safe to resend even an upload.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 _T = TypeVar("_T")
-
-
-class EntryStatus(enum.StrEnum):
-    """Lifecycle of a trust store entry, as documented by Cloudflare.
-
-    ``TrustStoreEntry.status`` is one of these, or the plain string Cloudflare sent when it is
-    a status added after this client was written: a new status must not break every call.
-    Members compare equal to their strings, so ``entry.status == "active"`` works for both.
-    """
-
-    INITIALIZING = "initializing"
-    PENDING_DEPLOYMENT = "pending_deployment"
-    ACTIVE = "active"
-    PENDING_DELETION = "pending_deletion"
-    DELETED = "deleted"
-    EXPIRED = "expired"
-
-
-_STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
 #: Distinct unknown statuses one client warns about; beyond that it stays quiet.
 _MAX_UNKNOWN_STATUS_WARNINGS = 16
-#: Statuses of an entry on its way out: it no longer counts as present in the zone.
-LEAVING_STATUSES = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
-
-@dataclass(frozen=True)
-class TrustStoreEntry:
-    """One root CA certificate in a zone's Custom Origin Trust Store."""
-
-    id: str
-    certificate: str
-    expires_on: dt.datetime
-    issuer: str
-    signature: str
-    #: A documented status, or Cloudflare's own string for one this client does not know.
-    status: EntryStatus | str
-    updated_at: dt.datetime
-    uploaded_on: dt.datetime
-
-
-@functools.lru_cache(maxsize=RFC3339_CACHE_SIZE)
-def parse_rfc3339(text: str) -> dt.datetime:
-    """Parse an RFC 3339 timestamp strictly (offset required) into an aware UTC datetime.
-
-    Cached: listings repeat the same instants (uploaded_on == updated_at, batch uploads, the
-    same zone listed again), and parsing is most of a listing's client-side cost.
-    """
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
-    fraction = (match["fraction"] or ".")[1:7].ljust(6, "0")
-    offset = match["offset"].upper()
-    if offset != "Z":
-        hours, minutes = int(offset[1:3]), int(offset[4:6])
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"{text!r} has an invalid UTC offset")
-    iso = f"{match['date']}T{match['time']}.{fraction}{'+00:00' if offset == 'Z' else offset}"
-    return dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
-
-
-_ID_ECHO_LIMIT = 12
-_ID_ECHO_PREFIX = 6
-
-
-def echo_id(value: str) -> str:
-    """How a refused id is quoted in a message: short values whole, longer ones only by their
-    start, so a secret pasted into the wrong setting (a 40-character API token, say) is not
-    written to logs."""
-    if len(value) <= _ID_ECHO_LIMIT:
-        return repr(value)
-    return f"{value[:_ID_ECHO_PREFIX]!r}… ({len(value)} characters)"
-
-
-def validate_id(value: object, parameter: str) -> str:
-    """``value`` lowercased if it is a Cloudflare id (1-32 hex digits), so it cannot alter a
-    request path; Cloudflare's ids are lowercase hex, and the API may not match other case."""
-    if not isinstance(value, str):
-        raise InvalidInputError(
-            f"{parameter} must be a string of hex digits, not {type(value).__name__}.",
-            parameter=parameter,
-        )
-    if _ID_PATTERN.fullmatch(value) is None:
-        raise InvalidInputError(
-            f"{parameter} {echo_id(value)} is not a Cloudflare id: expected 1 to"
-            f" {MAX_ID_LENGTH} hex digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's"
-            " Overview page).",
-            parameter=parameter,
-        )
-    return value.lower()
+#: Names other modules import from here; the entry model lives in ``provider.entries``.
+__all__ = [
+    "LEAVING_STATUSES",
+    "MAX_ID_LENGTH",
+    "EntryStatus",
+    "TrustStoreClient",
+    "TrustStoreEntry",
+    "echo_id",
+    "parse_rfc3339",
+    "validate_id",
+]
 
 
 def _validate_certificate(certificate: object) -> str:
@@ -649,38 +572,16 @@ class TrustStoreClient:
     # -- parsing -----------------------------------------------------------------------------
 
     def _parse_entry(self, call: _Call, data: object) -> TrustStoreEntry:
-        # On the hot path of every listing: one look-up for all eight fields, then checks.
-        if not isinstance(data, dict):
-            raise self._malformed(call, "'result' is not an entry object")
         try:
-            values = _ENTRY_FIELDS(data)
-        except KeyError:
-            values = tuple(data.get(name) for name in _ENTRY_FIELD_NAMES)
-        for name, value in zip(_ENTRY_FIELD_NAMES, values, strict=True):
-            if type(value) is not str:
-                raise self._malformed(
-                    call, f"an entry is malformed: field {name!r} is missing or not a string"
-                )
-        id_, certificate, expires_on, issuer, signature, status, updated_at, uploaded_on = values
-        try:
-            return TrustStoreEntry(
-                id=validate_id(id_, "id"),
-                certificate=certificate,
-                expires_on=parse_rfc3339(expires_on),
-                issuer=issuer,
-                signature=signature,
-                status=self._status(call, status),
-                updated_at=parse_rfc3339(updated_at),
-                uploaded_on=parse_rfc3339(uploaded_on),
-            )
-        except (ValueError, InvalidInputError) as exc:
-            raise self._malformed(call, f"an entry is malformed: {exc}") from exc
+            entry = parse_entry(data)
+        except ValueError as exc:
+            raise self._malformed(call, str(exc)) from exc
+        if not isinstance(entry.status, EntryStatus):
+            self._warn_unknown_status(call, entry.status)
+        return entry
 
-    def _status(self, call: _Call, value: str) -> EntryStatus | str:
-        """The documented status, or ``value`` itself (warned about once per client)."""
-        status = _STATUS_BY_VALUE.get(value)
-        if status is not None:
-            return status
+    def _warn_unknown_status(self, call: _Call, value: str) -> None:
+        """Warn once per client about a status this client does not know."""
         if value not in self._unknown_statuses and (
             len(self._unknown_statuses) < _MAX_UNKNOWN_STATUS_WARNINGS
         ):
@@ -692,7 +593,6 @@ class TrustStoreClient:
                 call.zone_id,
                 self._scrub(quote_server_text(value)),
             )
-        return value
 
     def _malformed(self, call: _Call, detail: str) -> MalformedResponseError:
         return MalformedResponseError(
@@ -708,19 +608,6 @@ class TrustStoreClient:
         for secret in self._credentials.secrets():
             text = text.replace(secret, REDACTED)
         return text
-
-
-_ENTRY_FIELD_NAMES = (
-    "id",
-    "certificate",
-    "expires_on",
-    "issuer",
-    "signature",
-    "status",
-    "updated_at",
-    "uploaded_on",
-)
-_ENTRY_FIELDS = operator.itemgetter(*_ENTRY_FIELD_NAMES)
 
 
 def _whole_number(value: object) -> int | None:

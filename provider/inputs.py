@@ -25,7 +25,7 @@ from policies.trust_rules.errors import (
     NotTextError,
     PrivateKeyMaterialError,
 )
-from provider.client import echo_id
+from provider.entries import echo_id
 
 # Input property names, as the official provider names them where it has them.
 ZONE_ID = "zoneId"
