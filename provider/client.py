@@ -23,7 +23,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import math
 import ssl
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -32,7 +34,16 @@ from typing import Any, NoReturn, TypeVar
 import httpx
 import tenacity
 
-from provider.credentials import REDACTED, Credentials, credentials_from_env
+from provider.bounded_http import (
+    ACCEPT_ENCODING,
+    DEFAULT_EXCHANGE_DEADLINE,
+    UnreadableBody,
+    bound_sockets,
+    decode_json,
+    exchange_deadline,
+    read_body,
+)
+from provider.credentials import Credentials, credentials_from_env
 from provider.entries import (
     LEAVING_STATUSES,
     MAX_ID_LENGTH,
@@ -83,6 +94,8 @@ PAGE_SIZE = 50
 MAX_PAGES = 200
 #: A root CA in PEM is a few KiB; anything this large is a mistake, not a certificate.
 MAX_CERTIFICATE_LENGTH = 64 * 1024
+#: Cloudflare errors quoted from one answer; the rest are left out of the message.
+MAX_QUOTED_ERRORS = 10
 #: Cloudflare's code for "Advanced Certificate Manager is not enabled on this zone" (observed).
 ACM_NOT_ENABLED_CODE = 1450
 
@@ -236,13 +249,25 @@ class TrustStoreClient:
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         verify: bool | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
+        deadline: float = DEFAULT_EXCHANGE_DEADLINE,
     ) -> None:
+        if isinstance(deadline, bool) or not (
+            isinstance(deadline, int | float) and math.isfinite(deadline) and deadline > 0
+        ):
+            raise ConfigurationError(
+                "The client's deadline must be a finite number of seconds above 0."
+            )
+        self._deadline = float(deadline)
         self._credentials = credentials
         self._retry = retry
         self._unknown_statuses: set[str] = set()
         self._base_url = _checked_base_url(base_url, verify)
         self._host = httpx.URL(self._base_url).host
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": USER_AGENT,
+        }
         headers.update(credentials.auth_headers())
         self._http = httpx.Client(
             base_url=self._base_url,
@@ -252,6 +277,7 @@ class TrustStoreClient:
             transport=transport,
             follow_redirects=False,
         )
+        bound_sockets(self._http)
 
     @classmethod
     def from_env(
@@ -262,6 +288,7 @@ class TrustStoreClient:
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         verify: bool | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
+        deadline: float = DEFAULT_EXCHANGE_DEADLINE,
     ) -> TrustStoreClient:
         """Build from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
         CLOUDFLARE_BASE_URL, the variables the official SDK reads."""
@@ -275,6 +302,7 @@ class TrustStoreClient:
             retry=retry,
             verify=verify,
             transport=transport,
+            deadline=deadline,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -498,38 +526,63 @@ class TrustStoreClient:
         params: dict[str, int] | None = None,
         body: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One request; returns a success envelope or raises (retryable or final)."""
+        """One request; returns a success envelope or raises (retryable or final).
+
+        The whole exchange is bounded by the client's deadline, and the body by
+        ``bounded_http.MAX_RESPONSE_BYTES`` after decoding; a body that cannot be read within
+        those bounds is judged like any other body that is not a Cloudflare envelope.
+        """
+        started = time.monotonic()
         try:
-            response = self._http.request(method, path, params=params, json=body)
+            with (
+                exchange_deadline(self._deadline),
+                self._http.stream(method, path, params=params, json=body) as response,
+            ):
+                try:
+                    content: bytes | UnreadableBody = read_body(response)
+                except UnreadableBody as problem:
+                    content = problem
         except httpx.TransportError as exc:
             _LOG.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, current.number)
+            if time.monotonic() - started >= self._deadline:
+                reason = f"no complete answer within the {self._deadline:g} s deadline"
+            else:
+                reason = self._quote(f"{type(exc).__name__}: {exc}".rstrip(": "))
             error = TransportError(
                 operation=call.operation,
                 zone_id=call.zone_id,
                 entry_id=call.entry_id,
                 host=self._host,
-                reason=self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": ")),
+                reason=reason,
             )
             raise RetryableFailure(
                 error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
             ) from exc
         _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
-        return self._read_envelope(call, response)
+        return self._read_envelope(call, response, content)
 
-    def _read_envelope(self, call: _Call, response: httpx.Response) -> dict[str, Any]:
+    def _read_envelope(
+        self, call: _Call, response: httpx.Response, content: bytes | UnreadableBody
+    ) -> dict[str, Any]:
         status = response.status_code
-        try:
-            payload: Any = response.json()
-        except ValueError:
-            payload = None
+        problem = content if isinstance(content, UnreadableBody) else None
+        payload: object = None
+        if problem is None and isinstance(content, bytes):
+            try:
+                payload = decode_json(content)
+            except UnreadableBody as exc:
+                # Plain non-JSON (an HTML error page) is described by its content type below.
+                problem = exc if str(exc) != "the body is not JSON" else None
         envelope = payload if isinstance(payload, dict) else None
         if 200 <= status < 300 and envelope is not None and envelope.get("success") is True:
             return envelope
         errors = self._errors_of(envelope)
         detail = None
-        if envelope is None:
-            kind = response.headers.get("content-type", "no content type")
-            detail = f"the body is not a Cloudflare JSON envelope ({quote_server_text(kind)})"
+        if problem is not None:
+            detail = str(problem)
+        elif envelope is None:
+            kind = self._quote(response.headers.get("content-type", "no content type"))
+            detail = f"the body is not a Cloudflare JSON envelope ({kind})"
         elif 200 <= status < 300 and envelope.get("success") is not False:
             detail = "the envelope's 'success' is not true"
         if 200 <= status < 300 and not errors:
@@ -557,14 +610,14 @@ class TrustStoreClient:
         if not isinstance(raw, list):
             return ()
         errors = []
-        for item in raw:
+        for item in raw[:MAX_QUOTED_ERRORS]:
             if isinstance(item, dict):
                 code = item.get("code")
                 message = item.get("message")
                 errors.append(
                     CloudflareMessage(
                         code=code if isinstance(code, int) and not isinstance(code, bool) else 0,
-                        message=self._scrub(quote_server_text(str(message or ""))),
+                        message=self._quote(str(message or "")),
                     )
                 )
         return tuple(errors)
@@ -591,7 +644,7 @@ class TrustStoreClient:
                 " know; passing it through as a string. Upgrade the provider if it persists.",
                 call.operation,
                 call.zone_id,
-                self._scrub(quote_server_text(value)),
+                self._quote(value),
             )
 
     def _malformed(self, call: _Call, detail: str) -> MalformedResponseError:
@@ -600,21 +653,20 @@ class TrustStoreClient:
             zone_id=call.zone_id,
             entry_id=call.entry_id,
             status_code=200,
-            detail=self._scrub(quote_server_text(detail)),
+            detail=self._quote(detail),
         )
 
-    def _scrub(self, text: str) -> str:
-        """Remove credentials from text that came from outside (server or socket errors)."""
-        for secret in self._credentials.secrets():
-            text = text.replace(secret, REDACTED)
-        return text
+    def _quote(self, text: str) -> str:
+        """Text that came from outside (server or socket errors), fit to quote: redacted of
+        credentials, escaped, then cut (see ``quote_server_text``)."""
+        return quote_server_text(text, self._credentials.secrets())
 
 
 def _whole_number(value: object) -> int | None:
     """A JSON number that is a whole number >= 0 (the schema says 'number'), else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value < 0 or value != int(value):
+    if not math.isfinite(value) or value < 0 or value != int(value):
         return None
     return int(value)
 

@@ -22,8 +22,12 @@ are built only from ids, status codes and (scrubbed) server text, never from a r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from policies.trust_rules.printable import printable
+from provider.redaction import redact
 
 #: Longest server-provided text quoted in a message; the rest is cut, so a huge body cannot
 #: flood logs or terminals.
@@ -41,9 +45,16 @@ class CloudflareMessage:
         return f"[{self.code}] {self.message}"
 
 
-def quote_server_text(text: str) -> str:
-    """Cut server-provided text to a readable length."""
-    text = " ".join(text.split())
+def quote_server_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Server-provided text made safe to quote: secrets (whole or in part) and private-key
+    blocks redacted, control characters escaped, and only then cut to a readable length, so no
+    piece of a secret can survive at the cut."""
+    secrets = tuple(secrets)
+    # Only the start is shown: redact a generous window of it (a secret at the cut is whole
+    # in the window), which also bounds the work on a huge text.
+    window = 4 * MAX_QUOTED_TEXT + 2 * max((len(secret) for secret in secrets), default=0)
+    text = " ".join(text.split())[:window]
+    text = printable(redact(text, secrets))
     if len(text) > MAX_QUOTED_TEXT:
         return text[: MAX_QUOTED_TEXT - 1] + "…"
     return text

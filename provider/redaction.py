@@ -1,0 +1,49 @@
+"""Remove secrets from text that came from outside before it is quoted anywhere.
+
+A server (or a proxy, or a socket error) may echo a credential back, whole or in part: cut at
+a length limit, split by a line break, or prefixed with junk. ``redact`` replaces every run of
+the text that matches a piece of a secret at least ``MIN_SECRET_FRAGMENT`` characters long, and
+every PEM private-key block (complete or cut off), with ``REDACTED``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+REDACTED = "<redacted>"
+#: Shortest piece of a secret that is redacted on its own: long enough that ordinary text never
+#: matches a random token by chance, short enough that a cut-off token is still caught.
+MIN_SECRET_FRAGMENT = 8
+
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+    re.DOTALL,
+)
+
+
+def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
+    """Merged spans of ``text`` covered by a ``MIN_SECRET_FRAGMENT``-long piece of ``secret``."""
+    size = min(MIN_SECRET_FRAGMENT, len(secret))
+    pieces = {secret[i : i + size] for i in range(len(secret) - size + 1)}
+    spans: list[tuple[int, int]] = []
+    for start in range(len(text) - size + 1):
+        if text[start : start + size] in pieces:
+            end = start + size
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return spans
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with private-key blocks and every secret, or piece of one, replaced."""
+    text = _PRIVATE_KEY_BLOCK.sub(REDACTED, text)
+    for secret in secrets:
+        if not secret or (secret not in text and len(secret) < MIN_SECRET_FRAGMENT):
+            continue
+        spans = _fragment_spans(text, secret)
+        for start, end in reversed(spans):
+            text = text[:start] + REDACTED + text[end:]
+    return text
