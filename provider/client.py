@@ -146,12 +146,15 @@ def certificate_identity(pem: str) -> bytes | str:
     """What makes two uploads the same certificate: DER bytes, or whitespace-free text if
     the PEM cannot be parsed here (Cloudflare then decides whether it is a certificate)."""
     # Imported here: cryptography is needed only to reconcile uploads, not to import the client.
-    from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
+    from policies.trust_rules.certificates import parse_certificate_input
+    from policies.trust_rules.errors import CertificateInputError
+
     try:
-        return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
-    except ValueError:
+        # The project's parser: it refuses what cryptography would only warn about.
+        return parse_certificate_input(pem).public_bytes(Encoding.DER)
+    except CertificateInputError:
         return "".join(pem.split())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -82,6 +83,9 @@ class Setting:
             return raw
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise PolicyConfigError(f"{policy}.{self.key} must be a number, got {raw!r}")
+        if not math.isfinite(raw):
+            # NaN compares false with every bound: it would silently switch the check off.
+            raise PolicyConfigError(f"{policy}.{self.key} must be a finite number, got {raw!r}")
         if self.kind == "integer" and raw != int(raw):
             raise PolicyConfigError(f"{policy}.{self.key} must be a whole number, got {raw!r}")
         value: SettingValue = int(raw) if self.kind == "integer" else float(raw)
