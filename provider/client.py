@@ -27,7 +27,7 @@ import math
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
@@ -52,6 +52,7 @@ from provider.entries import (
     echo_id,
     parse_entry,
     parse_rfc3339,
+    parse_status,
     validate_id,
 )
 from provider.errors import (
@@ -68,6 +69,7 @@ from provider.errors import (
     TransportError,
     quote_server_text,
 )
+from provider.redaction import redact
 from provider.retry import RETRYABLE_STATUSES, RetryableFailure, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -632,9 +634,31 @@ class TrustStoreClient:
             entry = parse_entry(data)
         except ValueError as exc:
             raise self._malformed(call, str(exc)) from exc
+        entry = self._redacted(entry)
         if not isinstance(entry.status, EntryStatus):
             self._warn_unknown_status(call, entry.status)
         return entry
+
+    def _redacted(self, entry: TrustStoreEntry) -> TrustStoreEntry:
+        """The entry with any credential the server echoed into its text fields redacted:
+        entries become resource outputs, in state."""
+        secrets = self._credentials.secrets()
+        fields = {
+            "certificate": entry.certificate,
+            "issuer": entry.issuer,
+            "signature": entry.signature,
+            "status": entry.status,
+        }
+        redacted = {name: redact(value, secrets) for name, value in fields.items()}
+        if redacted == fields:
+            return entry
+        return replace(
+            entry,
+            certificate=redacted["certificate"],
+            issuer=redacted["issuer"],
+            signature=redacted["signature"],
+            status=parse_status(redacted["status"]),
+        )
 
     def _warn_unknown_status(self, call: _Call, value: str) -> None:
         """Warn once per client about a status this client does not know."""

@@ -8,6 +8,7 @@ every PEM private-key block (complete or cut off), with ``REDACTED``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -22,10 +23,19 @@ _PRIVATE_KEY_BLOCK = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _pieces(secret: str) -> frozenset[str]:
+    size = min(MIN_SECRET_FRAGMENT, len(secret))
+    return frozenset(secret[i : i + size] for i in range(len(secret) - size + 1))
+
+
 def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
     """Merged spans of ``text`` covered by a ``MIN_SECRET_FRAGMENT``-long piece of ``secret``."""
+    pieces = _pieces(secret)
+    # Fast path (listings pass every entry field through here): no piece occurs at all.
+    if not any(piece in text for piece in pieces):
+        return []
     size = min(MIN_SECRET_FRAGMENT, len(secret))
-    pieces = {secret[i : i + size] for i in range(len(secret) - size + 1)}
     spans: list[tuple[int, int]] = []
     for start in range(len(text) - size + 1):
         if text[start : start + size] in pieces:
