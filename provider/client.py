@@ -69,7 +69,7 @@ from provider.errors import (
     TransportError,
     quote_server_text,
 )
-from provider.redaction import redact
+from provider.redaction import guard_library_logs, redact
 from provider.retry import RETRYABLE_STATUSES, RetryableFailure, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -283,6 +283,7 @@ class TrustStoreClient:
             follow_redirects=False,
         )
         bound_sockets(self._http)
+        self._release_logs = guard_library_logs(credentials.secrets())
 
     @classmethod
     def from_env(
@@ -314,6 +315,7 @@ class TrustStoreClient:
 
     def close(self) -> None:
         self._http.close()
+        self._release_logs()
 
     def __enter__(self) -> TrustStoreClient:
         return self
@@ -560,9 +562,11 @@ class TrustStoreClient:
                 host=self._host,
                 reason=reason,
             )
+            # Not chained: httpx's and h11's messages may quote what the server sent, unredacted;
+            # the reason carries their gist, redacted.
             raise RetryableFailure(
                 error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
-            ) from exc
+            ) from None
         _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
         return self._read_envelope(call, response, content)
 
@@ -633,7 +637,8 @@ class TrustStoreClient:
         try:
             entry = parse_entry(data)
         except ValueError as exc:
-            raise self._malformed(call, str(exc)) from exc
+            # Not chained: the parser's own message quotes server text unredacted.
+            raise self._malformed(call, str(exc)) from None
         entry = self._redacted(entry)
         if not isinstance(entry.status, EntryStatus):
             self._warn_unknown_status(call, entry.status)

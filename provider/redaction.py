@@ -8,9 +8,12 @@ every PEM private-key block (complete or cut off), with ``REDACTED``.
 
 from __future__ import annotations
 
+import collections
 import functools
+import logging
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 
 REDACTED = "<redacted>"
 #: Shortest piece of a secret that is redacted on its own: long enough that ordinary text never
@@ -57,3 +60,57 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         for start, end in reversed(spans):
             text = text[:start] + REDACTED + text[end:]
     return text
+
+
+#: Loggers of the HTTP libraries, which log response headers and reason phrases verbatim.
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+_GUARDED: collections.Counter[str] = collections.Counter()
+_GUARD_LOCK = threading.Lock()
+
+
+class _RedactingFilter(logging.Filter):
+    """Redacts the secrets of every open client from the HTTP libraries' log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = tuple(_GUARDED)
+        if secrets:
+            message = record.getMessage()
+            cleaned = redact(message, secrets)
+            if cleaned != message:
+                record.msg, record.args = cleaned, ()
+        return True
+
+
+_FILTER = _RedactingFilter()
+
+
+def guard_library_logs(secrets: Iterable[str]) -> Callable[[], None]:
+    """Redact ``secrets`` from httpx/httpcore log records until the returned function is
+    called (a client calls it when it closes)."""
+    held = tuple(secret for secret in secrets if secret)
+    with _GUARD_LOCK:
+        for name in LIBRARY_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+        _GUARDED.update(held)
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        with _GUARD_LOCK:
+            if not released:
+                _GUARDED.subtract(held)
+                for secret in held:
+                    if _GUARDED[secret] <= 0:
+                        del _GUARDED[secret]
+                released = True
+
+    return release
