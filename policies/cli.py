@@ -29,7 +29,7 @@ from policies.trust_rules.catalog import (
 )
 from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import Entry, Evaluation
-from policies.trust_rules.printable import printable
+from policies.trust_rules.printable import echo_input, echo_name, printable
 from policies.trust_rules.wording import Place
 
 #: The zone all files belong to when ``--zone`` is not given.
@@ -68,7 +68,7 @@ def _parse_level(policy: str, raw: object) -> Level:
     except ValueError:
         allowed = ", ".join(level.value for level in Level)
         raise UsageError(
-            f"config: {policy}: enforcementLevel {raw!r} is not one of {allowed}"
+            f"config: {policy}: enforcementLevel {echo_input(raw)} is not one of {allowed}"
         ) from None
 
 
@@ -87,7 +87,7 @@ def load_config(raw: object) -> PolicyConfig:
         if name == ALL_POLICIES_KEY:
             continue
         if name not in SPECS_BY_NAME:
-            raise UsageError(f"config: unknown policy {name!r}")
+            raise UsageError(f"config: unknown policy {echo_name(name)}")
         if isinstance(value, str):
             levels[name] = _parse_level(name, value)
         elif isinstance(value, dict):
@@ -150,7 +150,7 @@ def _read_config(path: Path | None) -> PolicyConfig:
         raw = json.loads(read_text_file(path, what="JSON policy config"))
     except FileRefused as exc:
         raise UsageError(str(exc)) from None
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a 5000-digit number
         raise UsageError(f"config {printable(str(path))} is not valid JSON: {exc}") from None
     return load_config(raw)
 
@@ -161,7 +161,7 @@ def _parse_now(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--now {text!r} is not an ISO 8601 timestamp") from None
+        raise UsageError(f"--now {echo_input(text)} is not an ISO 8601 timestamp") from None
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 

@@ -14,6 +14,7 @@ import operator
 import re
 from dataclasses import dataclass
 
+from policies.trust_rules.printable import echo_input
 from provider.errors import InvalidInputError
 
 MAX_ID_LENGTH = 32
@@ -27,8 +28,6 @@ _RFC3339 = re.compile(
 )
 #: Longest text a timestamp can be; longer strings are refused without being quoted.
 _MAX_TIMESTAMP_LENGTH = 64
-_ID_ECHO_LIMIT = 12
-_ID_ECHO_PREFIX = 6
 
 
 class EntryStatus(enum.StrEnum):
@@ -95,12 +94,9 @@ def parse_rfc3339(text: str) -> dt.datetime:
 
 
 def echo_id(value: str) -> str:
-    """How a refused id is quoted in a message: short values whole, longer ones only by their
-    start, so a secret pasted into the wrong setting (a 40-character API token, say) is not
-    written to logs."""
-    if len(value) <= _ID_ECHO_LIMIT:
-        return repr(value)
-    return f"{value[:_ID_ECHO_PREFIX]!r}… ({len(value)} characters)"
+    """How a refused id is quoted: as ``echo_input`` quotes any refused value (a secret pasted
+    into the wrong setting is not written to logs)."""
+    return echo_input(value)
 
 
 def validate_id(value: object, parameter: str) -> str:

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from .errors import (
     CertificateBundleError,
     EmptyCertificateError,
-    NegativeSerialError,
+    NonPositiveSerialError,
     NotTextError,
     PrivateKeyMaterialError,
     UnparseableCertificateError,
@@ -122,10 +122,10 @@ def parse_certificate_input(text: object) -> x509.Certificate:
         der = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise UnparseableCertificateError("certificate block is not valid base64") from exc
-    if _serial_is_negative(der):
-        raise NegativeSerialError(
-            "certificate has a negative serial number, which RFC 5280 forbids (and newer"
-            " cryptography releases refuse to load); reissue the CA with a positive serial"
+    if not _serial_is_positive(der):
+        raise NonPositiveSerialError(
+            "certificate has a serial number that is not positive (negative or zero), which"
+            " RFC 5280 forbids; reissue the CA with a positive serial number"
         )
     try:
         return x509.load_der_x509_certificate(der)
@@ -148,20 +148,21 @@ def _der_header(der: bytes, at: int) -> tuple[int, int, int] | None:
     return tag, at + 2 + count, int.from_bytes(der[at + 2 : at + 2 + count], "big")
 
 
-def _serial_is_negative(der: bytes) -> bool:
-    """Whether the TBSCertificate's serial INTEGER is negative, read from the DER itself so
-    cryptography never parses it (it warns, with its source paths, on negative serials).
-    Malformed DER answers False: the parser then refuses it properly."""
+def _serial_is_positive(der: bytes) -> bool:
+    """Whether the TBSCertificate's serial INTEGER is above zero, read from the DER itself so
+    cryptography never parses a bad one (it warns, with its source paths, on serials that are
+    negative or zero). Malformed DER answers True: the parser then refuses it properly."""
     certificate = _der_header(der, 0)
     tbs = _der_header(der, certificate[1]) if certificate and certificate[0] == 0x30 else None
     if tbs is None or tbs[0] != 0x30:
-        return False
+        return True
     element = _der_header(der, tbs[1])
     if element is not None and element[0] == 0xA0:  # [0] EXPLICIT version, then the serial
         element = _der_header(der, element[1] + element[2])
-    if element is None or element[0] != 0x02 or element[2] < 1 or element[1] >= len(der):
-        return False
-    return der[element[1]] >= 0x80
+    if element is None or element[0] != 0x02 or element[1] + element[2] > len(der):
+        return True
+    content = der[element[1] : element[1] + element[2]]
+    return bool(content) and content[0] < 0x80 and any(content)
 
 
 def canonical_pem(certificate: x509.Certificate) -> str:
