@@ -654,9 +654,10 @@ class TrustStoreClient:
             "signature": entry.signature,
             "status": entry.status,
         }
-        redacted = {name: redact(value, secrets) for name, value in fields.items()}
-        if redacted == fields:
+        joined = "\0".join(fields.values())
+        if redact(joined, secrets) == joined:  # the usual case, in one pass
             return entry
+        redacted = {name: redact(value, secrets) for name, value in fields.items()}
         return replace(
             entry,
             certificate=redacted["certificate"],
