@@ -14,8 +14,15 @@ pool). One ``TrustStoreClient`` wraps one ``httpx.Client``; use it as a context 
   meanwhile) it lists once more. One ``upload`` call therefore never creates two entries
   itself; a request still in flight on Cloudflare's side after a timeout can only be caught
   by Cloudflare's own duplicate check.
-- Secrets live only in the credential object and the outgoing headers; server text quoted in
-  errors is scrubbed of them, and the client, like its credentials, refuses to be pickled.
+- Bounded: each exchange (connect, send, headers, whole body) has a deadline (60 s), bodies
+  are read up to 16 MiB after decoding, and JSON is parsed strictly (no NaN/Infinity, no
+  nesting too deep to parse): see ``provider.bounded_http``. A server that drips, floods or
+  nests gets a ``TransportError`` or ``MalformedResponseError``, never a hang or a raw
+  ``RecursionError``/``OverflowError``.
+- Secrets live only in the credential object and the outgoing headers. Server text is redacted
+  of them (whole or in part, and of private-key blocks), escaped, and only then cut before it
+  is quoted; entry fields and httpx's own log records are redacted too. The client, like its
+  credentials, refuses to be pickled.
 """
 
 from __future__ import annotations
