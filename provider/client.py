@@ -569,11 +569,13 @@ class TrustStoreClient:
                 host=self._host,
                 reason=reason,
             )
-            # Not chained: httpx's and h11's messages may quote what the server sent, unredacted;
-            # the reason carries their gist, redacted.
+            # A protocol error's text may quote what the server sent (a header line, say),
+            # unredacted: it is not chained, and the reason carries its gist, redacted. The
+            # others come from the socket and are kept as the cause.
+            cause = None if isinstance(exc, httpx.ProtocolError) else exc
             raise RetryableFailure(
                 error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
-            ) from None
+            ) from cause
         _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
         return self._read_envelope(call, response, content)
 
