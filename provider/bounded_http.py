@@ -138,7 +138,8 @@ def bound_sockets(client: httpx.Client) -> None:
     connection pool (a test double, an in-process app) cannot block on a socket; its bodies
     are still bounded by ``read_body``.
     """
-    transports = [client._transport, *client._mounts.values()]
+    mounts = getattr(client, "_mounts", {})
+    transports = [getattr(client, "_transport", None), *mounts.values()]
     for transport in transports:
         pool = getattr(transport, "_pool", None)
         backend = getattr(pool, "_network_backend", None)
