@@ -41,6 +41,7 @@ from typing import Any, NoReturn, TypeVar
 import httpx
 import tenacity
 
+from policies.trust_rules.printable import printable
 from provider.bounded_http import (
     ACCEPT_ENCODING,
     DEFAULT_EXCHANGE_DEADLINE,
@@ -654,8 +655,9 @@ class TrustStoreClient:
         return entry
 
     def _redacted(self, entry: TrustStoreEntry) -> TrustStoreEntry:
-        """The entry with any credential the server echoed into its text fields redacted:
-        entries become resource outputs, in state."""
+        """The entry with any credential the server echoed into its text fields redacted, and
+        control characters in its one-line fields escaped: entries become resource outputs,
+        kept in state and shown by ``pulumi up``."""
         secrets = self._credentials.secrets()
         fields = {
             "certificate": entry.certificate,
@@ -664,15 +666,15 @@ class TrustStoreClient:
             "status": entry.status,
         }
         joined = "\0".join(fields.values())
-        if redact(joined, secrets) == joined:  # the usual case, in one pass
-            return entry
-        redacted = {name: redact(value, secrets) for name, value in fields.items()}
+        one_line = (entry.issuer, entry.signature, entry.status)
+        if redact(joined, secrets) == joined and all(text.isprintable() for text in one_line):
+            return entry  # the usual case, in one pass
         return replace(
             entry,
-            certificate=redacted["certificate"],
-            issuer=redacted["issuer"],
-            signature=redacted["signature"],
-            status=parse_status(redacted["status"]),
+            certificate=redact(entry.certificate, secrets),
+            issuer=printable(redact(entry.issuer, secrets)),
+            signature=printable(redact(entry.signature, secrets)),
+            status=parse_status(printable(redact(entry.status, secrets))),
         )
 
     def _warn_unknown_status(self, call: _Call, value: str) -> None:
