@@ -226,7 +226,10 @@ def main(argv: Sequence[str]) -> int:
         config = _read_config(args.config)
         now = _parse_now(args.now)
         entries = [
-            entry_for(_read_certificate(path), Place(printable(str(path)), args.zone, kind="file"))
+            entry_for(
+                _read_certificate(path),
+                Place(printable(str(path)), printable(args.zone), kind="file"),
+            )
             for path in args.files
         ]
     except UsageError as exc:
