@@ -83,7 +83,8 @@ class _RedactingFilter(logging.Filter):
     """Redacts the secrets of every open client from the HTTP libraries' log records."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = tuple(_GUARDED)
+        with _GUARD_LOCK:  # clients open and close in other threads
+            secrets = tuple(_GUARDED)
         if secrets:
             message = record.getMessage()
             cleaned = redact(message, secrets)
