@@ -35,27 +35,30 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def _refuse_unless_regular(path: Path, mode: int, what: str) -> None:
+def _refuse_unless_regular(shown: str, mode: int, what: str) -> None:
     if not stat.S_ISREG(mode):
         raise FileRefused(
-            f"{printable(str(path))}: {_kind(mode)}, not a regular file; give the path of a"
-            f" {what} file"
+            f"{shown}: {_kind(mode)}, not a regular file; give the path of a {what} file"
         )
 
 
-def read_text_file(path: Path, *, what: str, limit: int = MAX_FILE_BYTES) -> str:
-    """The UTF-8 text of the regular file at ``path``, at most ``limit`` bytes.
+def read_file_bytes(
+    path: Path, *, what: str, limit: int = MAX_FILE_BYTES, shown: str | None = None
+) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
 
-    ``what`` names the expected content in messages ("PEM certificate", "JSON config").
-    Raises ``FileRefused`` for anything else, without blocking or reading past ``limit``.
+    ``what`` names the expected content in messages ("PEM certificate", "JSON config");
+    ``shown`` is how the file is named in them (default: the path, escaped). Raises
+    ``FileRefused`` for anything else, without blocking or reading past ``limit``.
     """
-    shown = printable(str(path))
+    shown = printable(shown if shown is not None else str(path))
     try:
-        _refuse_unless_regular(path, os.stat(path).st_mode, what)
+        mode = os.stat(path).st_mode
+        _refuse_unless_regular(shown, mode, what)
         flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
         descriptor = os.open(path, flags)
         with os.fdopen(descriptor, "rb") as handle:
-            _refuse_unless_regular(path, os.fstat(handle.fileno()).st_mode, what)
+            _refuse_unless_regular(shown, os.fstat(handle.fileno()).st_mode, what)
             data = handle.read(limit + 1)
     except OSError as exc:
         raise FileRefused(f"cannot read {shown}: {exc.strerror or exc}") from None
@@ -63,7 +66,17 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_FILE_BYTES) -> str
         raise FileRefused(f"cannot read {shown}: the path is not valid") from None
     if len(data) > limit:
         raise FileRefused(f"{shown}: larger than {limit} bytes, not a {what} file")
+    return data
+
+
+def decode_text(data: bytes, *, what: str, shown: str) -> str:
+    """``data`` as UTF-8, or ``FileRefused`` naming the file as ``shown``."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise FileRefused(f"{shown}: not UTF-8 text (expected a {what} file)") from None
+        raise FileRefused(f"{printable(shown)}: not UTF-8 text (expected a {what} file)") from None
+
+
+def read_text_file(path: Path, *, what: str, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of the regular file at ``path`` (see ``read_file_bytes``)."""
+    return decode_text(read_file_bytes(path, what=what, limit=limit), what=what, shown=str(path))
