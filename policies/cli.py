@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from policies.reading import FileRefused, read_text_file
 from policies.trust_rules.catalog import (
     RESOURCE_POLICIES,
     SPECS_BY_NAME,
@@ -28,14 +29,13 @@ from policies.trust_rules.catalog import (
 )
 from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import Entry, Evaluation
+from policies.trust_rules.printable import echo_input, echo_name, printable
 from policies.trust_rules.wording import Place
 
 #: The zone all files belong to when ``--zone`` is not given.
 DEFAULT_ZONE = "cli-zone"
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
 ALL_POLICIES_KEY = "all"
-#: Certificates are small; anything larger is not one.
-MAX_FILE_BYTES = 1 << 20
 BLOCKING_LEVELS = frozenset({Level.MANDATORY, Level.REMEDIATE})
 
 
@@ -68,7 +68,7 @@ def _parse_level(policy: str, raw: object) -> Level:
     except ValueError:
         allowed = ", ".join(level.value for level in Level)
         raise UsageError(
-            f"config: {policy}: enforcementLevel {raw!r} is not one of {allowed}"
+            f"config: {policy}: enforcementLevel {echo_input(raw)} is not one of {allowed}"
         ) from None
 
 
@@ -87,7 +87,7 @@ def load_config(raw: object) -> PolicyConfig:
         if name == ALL_POLICIES_KEY:
             continue
         if name not in SPECS_BY_NAME:
-            raise UsageError(f"config: unknown policy {name!r}")
+            raise UsageError(f"config: unknown policy {echo_name(name)}")
         if isinstance(value, str):
             levels[name] = _parse_level(name, value)
         elif isinstance(value, dict):
@@ -138,24 +138,20 @@ def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -
 
 def _read_certificate(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"{path}: larger than {MAX_FILE_BYTES} bytes, not a certificate")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text (expected a PEM certificate)") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return read_text_file(path, what="PEM certificate")
+    except FileRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _read_config(path: Path | None) -> PolicyConfig:
     if path is None:
         return load_config({})
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"config {path} is not valid JSON: {exc}") from None
+        raw = json.loads(read_text_file(path, what="JSON policy config"))
+    except FileRefused as exc:
+        raise UsageError(str(exc)) from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a 5000-digit number
+        raise UsageError(f"config {printable(str(path))} is not valid JSON: {exc}") from None
     return load_config(raw)
 
 
@@ -165,7 +161,7 @@ def _parse_now(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--now {text!r} is not an ISO 8601 timestamp") from None
+        raise UsageError(f"--now {echo_input(text)} is not an ISO 8601 timestamp") from None
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
@@ -230,7 +226,10 @@ def main(argv: Sequence[str]) -> int:
         config = _read_config(args.config)
         now = _parse_now(args.now)
         entries = [
-            entry_for(_read_certificate(path), Place(str(path), args.zone, kind="file"))
+            entry_for(
+                _read_certificate(path),
+                Place(printable(str(path)), printable(args.zone), kind="file"),
+            )
             for path in args.files
         ]
     except UsageError as exc:

@@ -25,7 +25,8 @@ from policies.trust_rules.errors import (
     NotTextError,
     PrivateKeyMaterialError,
 )
-from provider.client import echo_id
+from provider.client import MAX_CERTIFICATE_LENGTH
+from provider.entries import echo_id
 
 # Input property names, as the official provider names them where it has them.
 ZONE_ID = "zoneId"
@@ -54,10 +55,6 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 PRIVATE_KEY_REASON = "certificate contains private key material"
 
 
-#: Inputs whose value must not be quoted back (see ``Failure.reported_property``).
-_NEVER_ECHOED = frozenset({CERTIFICATE})
-
-
 @dataclass(frozen=True)
 class Failure:
     """One refused property, in the shape of the engine's CheckFailure."""
@@ -66,13 +63,15 @@ class Failure:
     reason: str
 
     def reported_property(self) -> str:
-        """The property named to the engine: empty for the certificate.
+        """The property named to the engine: always empty.
 
-        For a named property the engine prints "property X value <the raw input> has a
-        problem"; a certificate input may carry a private key, and a PEM dump buries the
-        message anyway. Every reason names its property itself.
+        For a named property the engine prints "property X value {<the raw input>} has a
+        problem", whole: a secret pasted into the wrong input (an API token as zoneId), or a
+        private key in a certificate, would be written to the terminal and CI logs. Unnamed,
+        the engine prints "resource 'x' has a problem: <reason>", and every reason names its
+        property itself and quotes the value only as ``echo_id`` does.
         """
-        return "" if self.property in _NEVER_ECHOED else self.property
+        return ""
 
 
 def python_name(key: str) -> str:
@@ -130,6 +129,13 @@ def check_certificate(value: object) -> tuple[str | None, Failure | None]:
 
     Messages never quote the input: it may hold a private key.
     """
+    if isinstance(value, str) and len(value) > MAX_CERTIFICATE_LENGTH:
+        return None, Failure(
+            CERTIFICATE,
+            f"certificate is {len(value)} characters long, more than the"
+            f" {MAX_CERTIFICATE_LENGTH} Cloudflare's client accepts for one root CA certificate;"
+            " give one root CA certificate per resource.",
+        )
     try:
         facts = certificates.facts_from_text(value)
     except PrivateKeyMaterialError:

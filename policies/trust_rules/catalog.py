@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from . import resource_rules, zone_rules
 from .certificates import CertificateFacts, facts_from_text
 from .errors import CertificateInputError, PolicyConfigError
 from .outcomes import PASSED, Entry, Evaluation, Violation
+from .printable import echo_input, echo_name
 from .wording import Place
 
 #: The two resource types that are trust-store entries; every other type is ignored.
@@ -31,6 +33,8 @@ DEFAULT_ALLOW_EDDSA = False
 DEFAULT_MIN_VALID_CAS = 1
 
 SettingValue = int | float | bool
+#: Largest magnitude of a number setting that has no bound of its own.
+LARGEST_SETTING = 1_000_000
 Settings = Mapping[str, SettingValue]
 NOT_WELL_FORMED = "the certificate is not well-formed; origin-ca-well-formed reports why"
 
@@ -49,6 +53,11 @@ class Severity(enum.StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+def _plain(number: float) -> str:
+    """1000000 rather than 1e+06; 0.5 as 0.5."""
+    return str(int(number)) if number == int(number) else f"{number:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +87,34 @@ class Setting:
         """Validate ``raw``; integers arrive as floats from the engine (protobuf Struct)."""
         if self.kind == "boolean":
             if not isinstance(raw, bool):
-                raise PolicyConfigError(f"{policy}.{self.key} must be true or false, got {raw!r}")
+                raise PolicyConfigError(
+                    f"{policy}.{self.key} must be true or false, got {echo_input(raw)}"
+                )
             return raw
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise PolicyConfigError(f"{policy}.{self.key} must be a number, got {raw!r}")
+            raise PolicyConfigError(f"{policy}.{self.key} must be a number, got {echo_input(raw)}")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            # NaN compares false with every bound: it would silently switch the check off.
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be a finite number, got {echo_input(raw)}"
+            )
         if self.kind == "integer" and raw != int(raw):
-            raise PolicyConfigError(f"{policy}.{self.key} must be a whole number, got {raw!r}")
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be a whole number, got {echo_input(raw)}"
+            )
+        # Settings without a bound of their own still get one: days, seconds and bits beyond
+        # a million overflow date arithmetic, and mean a typo.
+        lower = self.minimum if self.minimum is not None else -LARGEST_SETTING
+        upper = self.maximum if self.maximum is not None else LARGEST_SETTING
+        if raw < lower:
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be ≥ {_plain(lower)}, got {echo_input(raw)}"
+            )
+        if raw > upper:
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be ≤ {_plain(upper)}, got {echo_input(raw)}"
+            )
         value: SettingValue = int(raw) if self.kind == "integer" else float(raw)
-        if self.minimum is not None and value < self.minimum:
-            raise PolicyConfigError(f"{policy}.{self.key} must be ≥ {self.minimum:g}, got {raw!r}")
-        if self.maximum is not None and value > self.maximum:
-            raise PolicyConfigError(f"{policy}.{self.key} must be ≤ {self.maximum:g}, got {raw!r}")
         return value
 
 
@@ -106,7 +132,8 @@ class PolicySpec:
         known = {setting.key: setting for setting in self.settings}
         unknown = sorted(set(config) - set(known) - {"enforcementLevel"})
         if unknown:
-            raise PolicyConfigError(f"{self.name} has no setting {', '.join(unknown)}")
+            shown = ", ".join(key if key.isalpha() else echo_name(key) for key in unknown)
+            raise PolicyConfigError(f"{self.name} has no setting {shown}")
         return {
             key: setting.read(self.name, config[key]) if key in config else setting.default
             for key, setting in known.items()

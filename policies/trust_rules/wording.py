@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .certificates import CertificateFacts, shorten
+from .printable import printable
 
 #: Characters kept at each end of a zone id in messages ("023e…c353").
 SHORT_ZONE_CHARS = 4
@@ -35,12 +36,12 @@ def zone(zone_id: str | None) -> str:
         return UNKNOWN_ZONE
     if len(zone_id) == ZONE_ID_LENGTH and all(c in _HEX for c in zone_id.lower()):
         return f"zone {shorten(zone_id, SHORT_ZONE_CHARS)}"
-    return f"zone {zone_id}"
+    return f"zone {printable(zone_id)}"
 
 
 def where(place: Place) -> str:
     """``resource 'ca-2026' in zone 023e…c353``."""
-    return f"{place.kind} '{place.resource}' in {zone(place.zone_id)}"
+    return f"{place.kind} '{printable(place.resource)}' in {zone(place.zone_id)}"
 
 
 def date(moment: dt.datetime) -> str:

@@ -63,7 +63,8 @@ def test_preview_refuses_an_invalid_zone_id_naming_the_property(
     preview = stack.workspace.preview(check=False)
 
     assert preview.returncode != 0
-    assert "property zoneId value {example.com} has a problem" in preview.output, preview
+    assert "has a problem: zoneId must be" in preview.output, preview
+    assert "property zoneId value" not in preview.output, "the engine must not echo the input"
     assert "32-character hexadecimal id" in preview.output, preview
 
 
