@@ -117,6 +117,8 @@ def _describe(value: object) -> str:
     """A refused value as messages quote it: strings as the client quotes a bad id."""
     if isinstance(value, float) and value.is_integer():
         return f"{value:.0f}"  # the engine sends every number as a float
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > 15:
+        return f"a {len(str(abs(value)))}-digit number"
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:g}"
     if not isinstance(value, str):
