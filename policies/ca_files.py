@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from policies.reading import FileRefused, read_text_file
+from policies.trust_rules.printable import printable
 from policies.trust_rules.wording import is_zone_id
 
 #: File name endings taken as certificates when a folder or glob is expanded.
@@ -92,12 +94,14 @@ def expand(path: Path) -> list[Path]:
         return expanded
     if path.is_dir():
         return files_in_folder(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise CaFileError(
-            f"cannot read {text}: no such file or folder (name the CA folder or files to check; "
-            "the pre-commit hook checks cas/ unless its args name another folder)"
+            f"cannot read {printable(text)}: No such file or directory (name the CA folder or "
+            "files to check; the pre-commit hook checks cas/ unless its args name another folder)"
         )
-    return [path.resolve()]  # an unreadable file is reported when it is read
+    # The file as named (a symlink stays the link, so messages name what the user gave; its
+    # folder is resolved); a dangling link, a loop or a device is refused when it is read.
+    return [path.absolute().parent.resolve() / path.name]
 
 
 def layout_zone(resolved: Path) -> str | None:
@@ -141,11 +145,11 @@ def _patterns(zone_id: str, value: object, map_path: Path) -> list[str]:
 def read_json(path: Path, what: str) -> object:
     """A JSON file the user names (a zone map, a policy config); errors say which and why."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CaFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CaFileError(f"{what} {path} is not valid JSON: {exc}") from None
+        return json.loads(read_text_file(path, what=f"JSON {what}"))
+    except FileRefused as exc:
+        raise CaFileError(str(exc)) from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a 5000-digit number
+        raise CaFileError(f"{what} {printable(str(path))} is not valid JSON: {exc}") from None
 
 
 def from_zone_map(map_path: Path) -> list[CaFile]:

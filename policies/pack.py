@@ -2,9 +2,10 @@
 
 During preview a property may be unknown; pulumi-policy then raises ``UnknownValueError`` on any
 read (even ``in`` or ``.get``). Each policy reads only ``certificate`` and ``zoneId`` (stack
-policies also ``status``, to skip entries being deleted), turns an unknown into an explicit "not
-applicable" note instead of the generic advisory the runtime would print, and never guesses a
-verdict from missing data.
+policies also ``status`` and ``uploadedOn``, to skip entries being deleted or expired and to
+tell entries the deployment leaves unchanged; resource policies also ``alreadyDeployed``),
+turns an unknown into an explicit "not applicable" note instead of the generic advisory the
+runtime would print, and never guesses a verdict from missing data.
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ _SEVERITIES = {severity: Severity(severity.value) for severity in RuleSeverity}
 
 #: Output both resource types carry: Cloudflare's status of the entry.
 STATUS_KEY = "status"
-#: Statuses of an entry on its way out of the zone.
-LEAVING_STATUSES = frozenset({"pending_deletion", "deleted"})
+#: Statuses of an entry that does not serve its zone: on its way out, or expired.
+UNUSABLE_STATUSES = frozenset({"pending_deletion", "deleted", "expired"})
+#: Output both resource types carry once the entry exists in Cloudflare.
+UPLOADED_ON_KEY = "uploadedOn"
+#: Checked input the dynamic provider sets when the resource already holds this certificate.
+ALREADY_DEPLOYED_KEY = "alreadyDeployed"
 
 
 def read_property(props: Mapping[str, Any], key: str) -> object:
@@ -135,7 +140,9 @@ def _resource_validation(policy: ResourcePolicy) -> Any:
             )
         place = _place(args.name, args.urn, read_property(args.props, ZONE_KEY))
         settings = _settings(policy.spec, args)
-        evaluation = policy.evaluate(entry_for(certificate, place), utc_now(), settings)
+        deployed = read_property(args.props, ALREADY_DEPLOYED_KEY) is True
+        entry = entry_for(certificate, place, deployed=deployed)
+        evaluation = policy.evaluate(entry, utc_now(), settings)
         if evaluation.not_applicable is not None:
             args.not_applicable(evaluation.not_applicable)
         for violation in evaluation.violations:
@@ -151,8 +158,8 @@ def _stack_validation(policy: StackPolicy) -> Any:
         for resource in args.resources:
             if resource.resource_type not in TRUST_STORE_TYPES:
                 continue
-            if read_property(resource.props, STATUS_KEY) in LEAVING_STATUSES:
-                # Being deleted (seen after a refresh): it will not cover its zone.
+            if read_property(resource.props, STATUS_KEY) in UNUSABLE_STATUSES:
+                # Being deleted or expired (seen after a refresh): it does not cover its zone.
                 continue
             certificate = read_property(resource.props, CERTIFICATE_KEY)
             zone_id = read_property(resource.props, ZONE_KEY)
@@ -160,7 +167,10 @@ def _stack_validation(policy: StackPolicy) -> Any:
             if certificate is UNKNOWN or zone_id is UNKNOWN:
                 pending.append(place)
             else:
-                entries.append(entry_for(certificate, place))
+                # Outputs of an entry this deployment does not create or replace carry the
+                # upload time; a new or replacing one has none yet during preview.
+                deployed = isinstance(read_property(resource.props, UPLOADED_ON_KEY), str)
+                entries.append(entry_for(certificate, place, deployed=deployed))
         settings = _settings(policy.spec, args)
         evaluation = policy.evaluate(entries, pending, utc_now(), settings)
         if evaluation.not_applicable is not None:

@@ -14,29 +14,55 @@ pool). One ``TrustStoreClient`` wraps one ``httpx.Client``; use it as a context 
   meanwhile) it lists once more. One ``upload`` call therefore never creates two entries
   itself; a request still in flight on Cloudflare's side after a timeout can only be caught
   by Cloudflare's own duplicate check.
-- Secrets live only in the credential object and the outgoing headers; server text quoted in
-  errors is scrubbed of them, and the client, like its credentials, refuses to be pickled.
+- Bounded: each exchange (connect, send, headers, whole body) has a deadline (60 s), bodies
+  are read up to 16 MiB after decoding, and JSON is parsed strictly (no NaN/Infinity, no
+  nesting too deep to parse): see ``provider.bounded_http``. A server that drips, floods or
+  nests gets a ``TransportError`` or ``MalformedResponseError``, never a hang or a raw
+  ``RecursionError``/``OverflowError``.
+- Secrets live only in the credential object and the outgoing headers. Server text is redacted
+  of them (whole or in part, and of private-key blocks), escaped, and only then cut before it
+  is quoted; entry fields and httpx's own log records are redacted too. The client, like its
+  credentials, refuses to be pickled.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import functools
 import ipaddress
 import logging
-import operator
-import re
+import math
 import ssl
+import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
 import httpx
 import tenacity
 
-from provider.credentials import REDACTED, Credentials, credentials_from_env
+from policies.trust_rules.printable import printable
+from provider.bounded_http import (
+    ACCEPT_ENCODING,
+    DEFAULT_EXCHANGE_DEADLINE,
+    UnreadableBody,
+    bound_sockets,
+    decode_json,
+    exchange_deadline,
+    read_body,
+)
+from provider.credentials import Credentials, credentials_from_env
+from provider.entries import (
+    LEAVING_STATUSES,
+    MAX_ID_LENGTH,
+    EntryStatus,
+    TrustStoreEntry,
+    echo_id,
+    parse_entry,
+    parse_rfc3339,
+    parse_status,
+    validate_id,
+)
 from provider.error_hints import hint_for_codes
 from provider.errors import (
     AcmNotEnabledError,
@@ -52,6 +78,7 @@ from provider.errors import (
     TransportError,
     quote_server_text,
 )
+from provider.redaction import guard_library_logs, redact
 from provider.retry import RETRYABLE_STATUSES, RetryableFailure, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -76,114 +103,35 @@ PAGE_SIZE = 50
 #: Guard against a server that never ends a listing: 200 pages of 50 is 10,000 entries,
 #: far beyond any zone's trust store.
 MAX_PAGES = 200
-MAX_ID_LENGTH = 32
 #: A root CA in PEM is a few KiB; anything this large is a mistake, not a certificate.
 MAX_CERTIFICATE_LENGTH = 64 * 1024
-#: Distinct timestamps remembered by parse_rfc3339 (a few hundred bytes each).
-RFC3339_CACHE_SIZE = 4096
+#: Cloudflare errors quoted from one answer; the rest are left out of the message.
+MAX_QUOTED_ERRORS = 10
 #: Cloudflare's code for "Advanced Certificate Manager is not enabled on this zone" (observed).
 ACM_NOT_ENABLED_CODE = 1450
+#: Cloudflare's codes for a path the API does not route (7000 "No route for that URI", 7003).
+NO_ROUTE_CODES = frozenset({7000, 7003})
 
 _LOG = logging.getLogger(__name__)
-_ID_PATTERN = re.compile(rf"[0-9a-fA-F]{{1,{MAX_ID_LENGTH}}}")
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
-    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
-)
 _LOOPBACK_NAMES = frozenset({"localhost"})
 # Failures raised before a request could leave this machine: safe to resend even an upload.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 _T = TypeVar("_T")
-
-
-class EntryStatus(enum.StrEnum):
-    """Lifecycle of a trust store entry, as documented by Cloudflare.
-
-    ``TrustStoreEntry.status`` is one of these, or the plain string Cloudflare sent when it is
-    a status added after this client was written: a new status must not break every call.
-    Members compare equal to their strings, so ``entry.status == "active"`` works for both.
-    """
-
-    INITIALIZING = "initializing"
-    PENDING_DEPLOYMENT = "pending_deployment"
-    ACTIVE = "active"
-    PENDING_DELETION = "pending_deletion"
-    DELETED = "deleted"
-    EXPIRED = "expired"
-
-
-_STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
 #: Distinct unknown statuses one client warns about; beyond that it stays quiet.
 _MAX_UNKNOWN_STATUS_WARNINGS = 16
-#: Statuses of an entry on its way out: it no longer counts as present in the zone.
-LEAVING_STATUSES = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
-
-@dataclass(frozen=True)
-class TrustStoreEntry:
-    """One root CA certificate in a zone's Custom Origin Trust Store."""
-
-    id: str
-    certificate: str
-    expires_on: dt.datetime
-    issuer: str
-    signature: str
-    #: A documented status, or Cloudflare's own string for one this client does not know.
-    status: EntryStatus | str
-    updated_at: dt.datetime
-    uploaded_on: dt.datetime
-
-
-@functools.lru_cache(maxsize=RFC3339_CACHE_SIZE)
-def parse_rfc3339(text: str) -> dt.datetime:
-    """Parse an RFC 3339 timestamp strictly (offset required) into an aware UTC datetime.
-
-    Cached: listings repeat the same instants (uploaded_on == updated_at, batch uploads, the
-    same zone listed again), and parsing is most of a listing's client-side cost.
-    """
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
-    fraction = (match["fraction"] or ".")[1:7].ljust(6, "0")
-    offset = match["offset"].upper()
-    if offset != "Z":
-        hours, minutes = int(offset[1:3]), int(offset[4:6])
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"{text!r} has an invalid UTC offset")
-    iso = f"{match['date']}T{match['time']}.{fraction}{'+00:00' if offset == 'Z' else offset}"
-    return dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
-
-
-_ID_ECHO_LIMIT = 12
-_ID_ECHO_PREFIX = 6
-
-
-def echo_id(value: str) -> str:
-    """How a refused id is quoted in a message: short values whole, longer ones only by their
-    start, so a secret pasted into the wrong setting (a 40-character API token, say) is not
-    written to logs."""
-    if len(value) <= _ID_ECHO_LIMIT:
-        return repr(value)
-    return f"{value[:_ID_ECHO_PREFIX]!r}… ({len(value)} characters)"
-
-
-def validate_id(value: object, parameter: str) -> str:
-    """``value`` lowercased if it is a Cloudflare id (1-32 hex digits), so it cannot alter a
-    request path; Cloudflare's ids are lowercase hex, and the API may not match other case."""
-    if not isinstance(value, str):
-        raise InvalidInputError(
-            f"{parameter} must be a string of hex digits, not {type(value).__name__}.",
-            parameter=parameter,
-        )
-    if _ID_PATTERN.fullmatch(value) is None:
-        raise InvalidInputError(
-            f"{parameter} {echo_id(value)} is not a Cloudflare id: expected 1 to"
-            f" {MAX_ID_LENGTH} hex digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's"
-            " Overview page).",
-            parameter=parameter,
-        )
-    return value.lower()
+#: Names other modules import from here; the entry model lives in ``provider.entries``.
+__all__ = [
+    "LEAVING_STATUSES",
+    "MAX_ID_LENGTH",
+    "EntryStatus",
+    "TrustStoreClient",
+    "TrustStoreEntry",
+    "echo_id",
+    "parse_rfc3339",
+    "validate_id",
+]
 
 
 def _validate_certificate(certificate: object) -> str:
@@ -211,12 +159,15 @@ def certificate_identity(pem: str) -> bytes | str:
     """What makes two uploads the same certificate: DER bytes, or whitespace-free text if
     the PEM cannot be parsed here (Cloudflare then decides whether it is a certificate)."""
     # Imported here: cryptography is needed only to reconcile uploads, not to import the client.
-    from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
+    from policies.trust_rules.certificates import parse_certificate_input
+    from policies.trust_rules.errors import CertificateInputError
+
     try:
-        return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
-    except ValueError:
+        # The project's parser: it refuses what cryptography would only warn about.
+        return parse_certificate_input(pem).public_bytes(Encoding.DER)
+    except CertificateInputError:
         return "".join(pem.split())
 
 
@@ -314,13 +265,25 @@ class TrustStoreClient:
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         verify: bool | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
+        deadline: float = DEFAULT_EXCHANGE_DEADLINE,
     ) -> None:
+        if isinstance(deadline, bool) or not (
+            isinstance(deadline, int | float) and math.isfinite(deadline) and deadline > 0
+        ):
+            raise ConfigurationError(
+                "The client's deadline must be a finite number of seconds above 0."
+            )
+        self._deadline = float(deadline)
         self._credentials = credentials
         self._retry = retry
         self._unknown_statuses: set[str] = set()
         self._base_url = _checked_base_url(base_url, verify)
         self._host = httpx.URL(self._base_url).host
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": USER_AGENT,
+        }
         headers.update(credentials.auth_headers())
         self._http = httpx.Client(
             base_url=self._base_url,
@@ -330,6 +293,8 @@ class TrustStoreClient:
             transport=transport,
             follow_redirects=False,
         )
+        bound_sockets(self._http)
+        self._release_logs = guard_library_logs(credentials.secrets())
 
     @classmethod
     def from_env(
@@ -340,6 +305,7 @@ class TrustStoreClient:
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         verify: bool | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
+        deadline: float = DEFAULT_EXCHANGE_DEADLINE,
     ) -> TrustStoreClient:
         """Build from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
         CLOUDFLARE_BASE_URL, the variables the official SDK reads."""
@@ -353,12 +319,14 @@ class TrustStoreClient:
             retry=retry,
             verify=verify,
             transport=transport,
+            deadline=deadline,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
         self._http.close()
+        self._release_logs()
 
     def __enter__(self) -> TrustStoreClient:
         return self
@@ -576,38 +544,67 @@ class TrustStoreClient:
         params: dict[str, int] | None = None,
         body: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One request; returns a success envelope or raises (retryable or final)."""
+        """One request; returns a success envelope or raises (retryable or final).
+
+        The whole exchange is bounded by the client's deadline, and the body by
+        ``bounded_http.MAX_RESPONSE_BYTES`` after decoding; a body that cannot be read within
+        those bounds is judged like any other body that is not a Cloudflare envelope.
+        """
+        started = time.monotonic()
         try:
-            response = self._http.request(method, path, params=params, json=body)
+            with (
+                exchange_deadline(self._deadline),
+                self._http.stream(method, path, params=params, json=body) as response,
+            ):
+                try:
+                    content: bytes | UnreadableBody = read_body(response)
+                except UnreadableBody as problem:
+                    content = problem
         except httpx.TransportError as exc:
             _LOG.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, current.number)
+            if time.monotonic() - started >= self._deadline:
+                reason = f"no complete answer within the {self._deadline:g} s deadline"
+            else:
+                reason = self._quote(f"{type(exc).__name__}: {exc}".rstrip(": "))
             error = TransportError(
                 operation=call.operation,
                 zone_id=call.zone_id,
                 entry_id=call.entry_id,
                 host=self._host,
-                reason=self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": ")),
+                reason=reason,
             )
+            # A protocol error's text may quote what the server sent (a header line, say),
+            # unredacted: it is not chained, and the reason carries its gist, redacted. The
+            # others come from the socket and are kept as the cause.
+            cause = None if isinstance(exc, httpx.ProtocolError) else exc
             raise RetryableFailure(
                 error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
-            ) from exc
+            ) from cause
         _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
-        return self._read_envelope(call, response)
+        return self._read_envelope(call, response, content)
 
-    def _read_envelope(self, call: _Call, response: httpx.Response) -> dict[str, Any]:
+    def _read_envelope(
+        self, call: _Call, response: httpx.Response, content: bytes | UnreadableBody
+    ) -> dict[str, Any]:
         status = response.status_code
-        try:
-            payload: Any = response.json()
-        except ValueError:
-            payload = None
+        problem = content if isinstance(content, UnreadableBody) else None
+        payload: object = None
+        if problem is None and isinstance(content, bytes):
+            try:
+                payload = decode_json(content)
+            except UnreadableBody as exc:
+                # Plain non-JSON (an HTML error page) is described by its content type below.
+                problem = exc if str(exc) != "the body is not JSON" else None
         envelope = payload if isinstance(payload, dict) else None
         if 200 <= status < 300 and envelope is not None and envelope.get("success") is True:
             return envelope
         errors = self._errors_of(envelope)
         detail = None
-        if envelope is None:
-            kind = response.headers.get("content-type", "no content type")
-            detail = f"the body is not a Cloudflare JSON envelope ({quote_server_text(kind)})"
+        if problem is not None:
+            detail = str(problem)
+        elif envelope is None:
+            kind = self._quote(response.headers.get("content-type", "no content type"))
+            detail = f"the body is not a Cloudflare JSON envelope ({kind})"
         elif 200 <= status < 300 and envelope.get("success") is not False:
             detail = "the envelope's 'success' is not true"
         if 200 <= status < 300 and not errors:
@@ -635,14 +632,14 @@ class TrustStoreClient:
         if not isinstance(raw, list):
             return ()
         errors = []
-        for item in raw:
+        for item in raw[:MAX_QUOTED_ERRORS]:
             if isinstance(item, dict):
                 code = item.get("code")
                 message = item.get("message")
                 errors.append(
                     CloudflareMessage(
                         code=code if isinstance(code, int) and not isinstance(code, bool) else 0,
-                        message=self._scrub(quote_server_text(str(message or ""))),
+                        message=self._quote(str(message or "")),
                     )
                 )
         return tuple(errors)
@@ -650,38 +647,41 @@ class TrustStoreClient:
     # -- parsing -----------------------------------------------------------------------------
 
     def _parse_entry(self, call: _Call, data: object) -> TrustStoreEntry:
-        # On the hot path of every listing: one look-up for all eight fields, then checks.
-        if not isinstance(data, dict):
-            raise self._malformed(call, "'result' is not an entry object")
         try:
-            values = _ENTRY_FIELDS(data)
-        except KeyError:
-            values = tuple(data.get(name) for name in _ENTRY_FIELD_NAMES)
-        for name, value in zip(_ENTRY_FIELD_NAMES, values, strict=True):
-            if type(value) is not str:
-                raise self._malformed(
-                    call, f"an entry is malformed: field {name!r} is missing or not a string"
-                )
-        id_, certificate, expires_on, issuer, signature, status, updated_at, uploaded_on = values
-        try:
-            return TrustStoreEntry(
-                id=validate_id(id_, "id"),
-                certificate=certificate,
-                expires_on=parse_rfc3339(expires_on),
-                issuer=issuer,
-                signature=signature,
-                status=self._status(call, status),
-                updated_at=parse_rfc3339(updated_at),
-                uploaded_on=parse_rfc3339(uploaded_on),
-            )
-        except (ValueError, InvalidInputError) as exc:
-            raise self._malformed(call, f"an entry is malformed: {exc}") from exc
+            entry = parse_entry(data)
+        except ValueError as exc:
+            # Not chained: the parser's own message quotes server text unredacted.
+            raise self._malformed(call, str(exc)) from None
+        entry = self._redacted(entry)
+        if not isinstance(entry.status, EntryStatus):
+            self._warn_unknown_status(call, entry.status)
+        return entry
 
-    def _status(self, call: _Call, value: str) -> EntryStatus | str:
-        """The documented status, or ``value`` itself (warned about once per client)."""
-        status = _STATUS_BY_VALUE.get(value)
-        if status is not None:
-            return status
+    def _redacted(self, entry: TrustStoreEntry) -> TrustStoreEntry:
+        """The entry with any credential the server echoed into its text fields redacted, and
+        control characters in its one-line fields escaped: entries become resource outputs,
+        kept in state and shown by ``pulumi up``."""
+        secrets = self._credentials.secrets()
+        fields = {
+            "certificate": entry.certificate,
+            "issuer": entry.issuer,
+            "signature": entry.signature,
+            "status": entry.status,
+        }
+        joined = "\0".join(fields.values())
+        one_line = (entry.issuer, entry.signature, entry.status)
+        if redact(joined, secrets) == joined and all(text.isprintable() for text in one_line):
+            return entry  # the usual case, in one pass
+        return replace(
+            entry,
+            certificate=redact(entry.certificate, secrets),
+            issuer=printable(redact(entry.issuer, secrets)),
+            signature=printable(redact(entry.signature, secrets)),
+            status=parse_status(printable(redact(entry.status, secrets))),
+        )
+
+    def _warn_unknown_status(self, call: _Call, value: str) -> None:
+        """Warn once per client about a status this client does not know."""
         if value not in self._unknown_statuses and (
             len(self._unknown_statuses) < _MAX_UNKNOWN_STATUS_WARNINGS
         ):
@@ -691,9 +691,8 @@ class TrustStoreClient:
                 " know; passing it through as a string. Upgrade the provider if it persists.",
                 call.operation,
                 call.zone_id,
-                self._scrub(quote_server_text(value)),
+                self._quote(value),
             )
-        return value
 
     def _malformed(self, call: _Call, detail: str) -> MalformedResponseError:
         return MalformedResponseError(
@@ -701,34 +700,20 @@ class TrustStoreClient:
             zone_id=call.zone_id,
             entry_id=call.entry_id,
             status_code=200,
-            detail=self._scrub(quote_server_text(detail)),
+            detail=self._quote(detail),
         )
 
-    def _scrub(self, text: str) -> str:
-        """Remove credentials from text that came from outside (server or socket errors)."""
-        for secret in self._credentials.secrets():
-            text = text.replace(secret, REDACTED)
-        return text
-
-
-_ENTRY_FIELD_NAMES = (
-    "id",
-    "certificate",
-    "expires_on",
-    "issuer",
-    "signature",
-    "status",
-    "updated_at",
-    "uploaded_on",
-)
-_ENTRY_FIELDS = operator.itemgetter(*_ENTRY_FIELD_NAMES)
+    def _quote(self, text: str) -> str:
+        """Text that came from outside (server or socket errors), fit to quote: redacted of
+        credentials, escaped, then cut (see ``quote_server_text``)."""
+        return quote_server_text(text, self._credentials.secrets())
 
 
 def _whole_number(value: object) -> int | None:
     """A JSON number that is a whole number >= 0 (the schema says 'number'), else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value < 0 or value != int(value):
+    if not math.isfinite(value) or value < 0 or value != int(value):
         return None
     return int(value)
 
@@ -757,6 +742,13 @@ def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -
             "The answer carries no Cloudflare error, so it may not come from the Cloudflare"
             " API: check the base URL (CLOUDFLARE_BASE_URL) and any proxy on the way."
         )
+    if any(error.code in NO_ROUTE_CODES for error in errors):
+        return (
+            "The API has no such route: the base URL must be the API's root, ending in"
+            f" /client/v4 (like {DEFAULT_BASE_URL}); check CLOUDFLARE_BASE_URL."
+        )
+    if call.operation == "upload" and any("expired" in e.message.lower() for e in errors):
+        return "An expired CA cannot be deployed: upload a root CA that is valid now."
     if call.operation == "upload" and status == 400:
         return (
             "Cloudflare accepts only self-signed root CA certificates (basicConstraints"

@@ -79,11 +79,12 @@ def credentials_from_config(config: Mapping[str, Any], environ: Mapping[str, str
         )
     try:
         return credentials_from_env(environ)
-    except ConfigurationError as exc:
+    except ConfigurationError:
+        # The environment's own message would say the same once more.
         raise ConfigurationError(
             f"No Cloudflare credentials: `pulumi config set --secret {CONFIG_API_TOKEN}`, or"
             f" set {ENV_API_TOKEN} (legacy: {CONFIG_EMAIL} + {CONFIG_API_KEY}, or {ENV_EMAIL} +"
-            f" {ENV_API_KEY}). ({exc})"
+            f" {ENV_API_KEY})."
         ) from None
 
 

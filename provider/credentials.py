@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from typing import NoReturn
 
 from provider.errors import ConfigurationError
+from provider.redaction import REDACTED
 
 ENV_API_TOKEN = "CLOUDFLARE_API_TOKEN"  # noqa: S105 - a variable name, not a secret
 ENV_EMAIL = "CLOUDFLARE_EMAIL"
 ENV_API_KEY = "CLOUDFLARE_API_KEY"
-
-REDACTED = "<redacted>"
 
 
 def _check_header_value(value: object, what: str) -> str:

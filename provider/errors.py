@@ -5,25 +5,31 @@ One tree, so callers can catch as broadly or as narrowly as they need::
     TrustStoreError                 base: catch this to handle every failure below
     ├── ConfigurationError          the client cannot be built as asked (credentials, URL, TLS)
     ├── InvalidInputError           an argument was refused before any request was sent
-    ├── TransportError              no answer from Cloudflare, still after retries
+    ├── TransportError              no complete answer in time, still after retries
     └── ApiError                    Cloudflare answered with a failure, or unreadably
         ├── AuthenticationError     HTTP 401/403: bad credentials or missing permission
         ├── NotFoundError           HTTP 404: no such entry in that zone
         ├── AcmNotEnabledError      code 1450: the zone lacks Advanced Certificate Manager
         ├── RateLimitedError        HTTP 429, still after retries
         ├── ServerError             HTTP 408/5xx, still after retries
-        └── MalformedResponseError  a success whose body breaks the documented contract
+        └── MalformedResponseError  a success whose body breaks the documented contract, or
+                                    cannot be read within the client's bounds (size, nesting)
 
-Lower-level errors (httpx, JSON, date parsing) are translated at the client boundary with
-``raise X(...) from exc``. Messages name the operation, zone and entry, Cloudflare's codes and
-messages, and what to do next. No message, repr, ``args`` or pickle carries a credential: errors
-are built only from ids, status codes and (scrubbed) server text, never from a request object.
+Lower-level errors (httpx, JSON, date parsing) are translated at the client boundary; they are
+not chained when their own text quotes the server (which may echo a secret). Messages name the
+operation, zone and entry, Cloudflare's codes and messages, and what to do next. No message,
+repr, ``args`` or pickle carries a credential: errors are built only from ids, status codes
+and server text passed through ``quote_server_text``, never from a request object.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from policies.trust_rules.printable import printable
+from provider.redaction import redact
 
 #: Longest server-provided text quoted in a message; the rest is cut, so a huge body cannot
 #: flood logs or terminals.
@@ -41,9 +47,16 @@ class CloudflareMessage:
         return f"[{self.code}] {self.message}"
 
 
-def quote_server_text(text: str) -> str:
-    """Cut server-provided text to a readable length."""
-    text = " ".join(text.split())
+def quote_server_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Server-provided text made safe to quote: secrets (whole or in part) and private-key
+    blocks redacted, control characters escaped, and only then cut to a readable length, so no
+    piece of a secret can survive at the cut."""
+    secrets = tuple(secrets)
+    # Only the start is shown: redact a generous window of it (a secret at the cut is whole
+    # in the window), which also bounds the work on a huge text.
+    window = 4 * MAX_QUOTED_TEXT + 2 * max((len(secret) for secret in secrets), default=0)
+    text = " ".join(text.split())[:window]
+    text = printable(redact(text, secrets))
     if len(text) > MAX_QUOTED_TEXT:
         return text[: MAX_QUOTED_TEXT - 1] + "…"
     return text
@@ -218,6 +231,7 @@ class ApiError(_RequestError):
         said = "; ".join(str(error) for error in self.errors) or "no error details"
         if self.detail:
             said = f"{said}; {self.detail}"
+        said = said.rstrip(". ")  # Cloudflare's messages may end in a period; ours adds one
         return (
             f"{describe_call(self.operation, self.zone_id, self.entry_id)} failed with HTTP"
             f" {self.status_code}{_attempts_text(self.attempts)}: {said}."
@@ -280,7 +294,8 @@ class ServerError(ApiError):
 
 
 class MalformedResponseError(ApiError):
-    """A success answer whose body breaks the documented contract (or is not JSON)."""
+    """A success answer whose body breaks the documented contract, is not JSON, or cannot be
+    read within the client's bounds (larger than 16 MiB decoded, nested too deeply)."""
 
     default_hint = (
         "The answer does not match Cloudflare's documented API: check that the base URL"

@@ -25,7 +25,8 @@ from policies.trust_rules.errors import (
     NotTextError,
     PrivateKeyMaterialError,
 )
-from provider.client import echo_id
+from provider.client import MAX_CERTIFICATE_LENGTH
+from provider.entries import echo_id
 
 # Input property names, as the official provider names them where it has them.
 ZONE_ID = "zoneId"
@@ -34,10 +35,15 @@ CERTIFICATE = "certificate"
 ADOPT_EXISTING = "adoptExisting"
 WAIT_FOR_ACTIVE = "waitForActive"
 ACTIVE_TIMEOUT_SECONDS = "activeTimeoutSeconds"
+ALLOW_EMPTY_ZONE = "allowEmptyZone"
+#: Set by check, never by the user: this resource already holds this certificate in this zone
+#: (the engine passed it as the old inputs). The policy pack refuses near-expiry CAs only when
+#: a deployment adds them, and reports ones already deployed without blocking their fix.
+ALREADY_DEPLOYED = "alreadyDeployed"
 
 #: Both replace the entry when they change: Cloudflare has no update call for an entry.
 REPLACING_INPUTS = (ZONE_ID, CERTIFICATE)
-OPTION_INPUTS = (ADOPT_EXISTING, WAIT_FOR_ACTIVE, ACTIVE_TIMEOUT_SECONDS)
+OPTION_INPUTS = (ADOPT_EXISTING, WAIT_FOR_ACTIVE, ACTIVE_TIMEOUT_SECONDS, ALLOW_EMPTY_ZONE)
 ALL_INPUTS = REPLACING_INPUTS + OPTION_INPUTS
 
 DEFAULT_ACTIVE_TIMEOUT_SECONDS = 300
@@ -45,10 +51,8 @@ DEFAULT_ACTIVE_TIMEOUT_SECONDS = 300
 MAX_ACTIVE_TIMEOUT_SECONDS = 3600
 
 _ZONE_ID = re.compile(r"[0-9a-fA-F]{32}")
-
-
-#: Inputs whose value must not be quoted back (see ``Failure.reported_property``).
-_NEVER_ECHOED = frozenset({CERTIFICATE})
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+PRIVATE_KEY_REASON = "certificate contains private key material"
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,15 @@ class Failure:
     reason: str
 
     def reported_property(self) -> str:
-        """The property named to the engine: empty for the certificate.
+        """The property named to the engine: always empty.
 
-        For a named property the engine prints "property X value <the raw input> has a
-        problem"; a certificate input may carry a private key, and a PEM dump buries the
-        message anyway. Every reason names its property itself.
+        For a named property the engine prints "property X value {<the raw input>} has a
+        problem", whole: a secret pasted into the wrong input (an API token as zoneId), or a
+        private key in a certificate, would be written to the terminal and CI logs. Unnamed,
+        the engine prints "resource 'x' has a problem: <reason>", and every reason names its
+        property itself and quotes the value only as ``echo_id`` does.
         """
-        return "" if self.property in _NEVER_ECHOED else self.property
+        return ""
 
 
 def python_name(key: str) -> str:
@@ -80,10 +86,24 @@ def is_unknown(value: object) -> bool:
     return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
 
+def _describe_zone_id(value: object) -> str:
+    """A refused zone id, quoted so that what is wrong shows (the first bad character and the
+    length), without echoing a long value whole: it may be a token pasted in the wrong place."""
+    if value is None:
+        return "nothing"
+    if not isinstance(value, str):
+        return _describe(value)
+    bad = next(((i, c) for i, c in enumerate(value) if c not in _HEX_DIGITS), None)
+    if bad is not None:
+        index, char = bad
+        return f"{_describe(value)}, whose character {index + 1} ({char!r}) is not a hex digit"
+    return f"{_describe(value)}, which has {len(value)} characters instead of 32"
+
+
 def check_zone_id(value: object) -> tuple[str | None, Failure | None]:
     """The zone id, lower-cased (Cloudflare's own spelling), or why it is refused."""
     if not isinstance(value, str) or _ZONE_ID.fullmatch(value) is None:
-        shown = "nothing" if value is None else _describe(value)
+        shown = _describe_zone_id(value)
         return None, Failure(
             ZONE_ID,
             f"zoneId must be the zone's 32-character hexadecimal id (like"
@@ -95,6 +115,12 @@ def check_zone_id(value: object) -> tuple[str | None, Failure | None]:
 
 def _describe(value: object) -> str:
     """A refused value as messages quote it: strings as the client quotes a bad id."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"  # the engine sends every number as a float
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > 15:
+        return f"a {len(str(abs(value)))}-digit number"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
     if not isinstance(value, str):
         return f"a {type(value).__name__}"
     return echo_id(value)
@@ -105,12 +131,19 @@ def check_certificate(value: object) -> tuple[str | None, Failure | None]:
 
     Messages never quote the input: it may hold a private key.
     """
+    if isinstance(value, str) and len(value) > MAX_CERTIFICATE_LENGTH:
+        return None, Failure(
+            CERTIFICATE,
+            f"certificate is {len(value)} characters long, more than the"
+            f" {MAX_CERTIFICATE_LENGTH} Cloudflare's client accepts for one root CA certificate;"
+            " give one root CA certificate per resource.",
+        )
     try:
         facts = certificates.facts_from_text(value)
     except PrivateKeyMaterialError:
         return None, Failure(
             CERTIFICATE,
-            "certificate contains private key material (a '-----BEGIN ... PRIVATE KEY-----'"
+            f"{PRIVATE_KEY_REASON} (a '-----BEGIN ... PRIVATE KEY-----'"
             " block). Give only the root CA certificate; keep the key out of the program, out"
             " of stack config and out of the repository. Nothing was sent to Cloudflare.",
         )
@@ -165,7 +198,35 @@ def _check_timeout(props: Mapping[str, Any]) -> tuple[Any, Failure | None]:
     return int(value), None
 
 
-def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
+def already_deployed(olds: Mapping[str, Any], checked: Mapping[str, Any]) -> bool:
+    """Whether the old inputs hold the same zone and certificate as the checked new ones."""
+    if not olds or is_unknown(checked.get(CERTIFICATE)) or is_unknown(checked.get(ZONE_ID)):
+        return False
+    old_zone, old_pem = olds.get(ZONE_ID), olds.get(CERTIFICATE)
+    if not isinstance(old_zone, str) or old_zone.lower() != checked.get(ZONE_ID):
+        return False
+    try:
+        return certificates.normalize_pem(old_pem) == checked.get(CERTIFICATE)  # type: ignore[arg-type]
+    except CertificateInputError:
+        return False
+
+
+#: What check returns instead of an input holding a private key: the pack still sees a key.
+WITHHELD_KEY_MATERIAL = (
+    "-----BEGIN PRIVATE KEY-----\n(withheld: the provider never repeats key material)\n"
+    "-----END PRIVATE KEY-----\n"
+)
+
+
+def _as_given(key: str, raw: object, failure: Failure) -> object:
+    if key == CERTIFICATE and failure.reason.startswith(PRIVATE_KEY_REASON):
+        return WITHHELD_KEY_MATERIAL
+    return raw
+
+
+def check_inputs(
+    news: Mapping[str, Any], olds: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], list[Failure]]:
     """Checked, normalised inputs (only the known input keys) and every failure found."""
     checked: dict[str, Any] = {}
     failures: list[Failure] = []
@@ -178,9 +239,11 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]
         value, failure = checker(raw)
         if failure is not None:
             failures.append(failure)
-        checked[key] = value if failure is None else raw if key == ZONE_ID else None
+        # A refused input is returned as given, so the policy pack reports the real reason
+        # (a leaf, a bundle) instead of "certificate is missing"; key material never is.
+        checked[key] = value if failure is None else _as_given(key, raw, failure)
 
-    for key in (ADOPT_EXISTING, WAIT_FOR_ACTIVE):
+    for key in (ADOPT_EXISTING, WAIT_FOR_ACTIVE, ALLOW_EMPTY_ZONE):
         value, failure = _check_bool(news, key)
         if failure is not None:
             failures.append(failure)
@@ -191,6 +254,8 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]
         failures.append(failure)
     elif timeout is not None:
         checked[ACTIVE_TIMEOUT_SECONDS] = timeout
+    if not failures and already_deployed(olds or {}, checked):
+        checked[ALREADY_DEPLOYED] = True
     return checked, failures
 
 
@@ -201,6 +266,7 @@ class Options:
     adopt_existing: bool = False
     wait_for_active: bool = False
     active_timeout_seconds: int = DEFAULT_ACTIVE_TIMEOUT_SECONDS
+    allow_empty_zone: bool = False
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> Options:
@@ -208,6 +274,7 @@ class Options:
         return cls(
             adopt_existing=props.get(ADOPT_EXISTING) is True,
             wait_for_active=props.get(WAIT_FOR_ACTIVE) is True,
+            allow_empty_zone=props.get(ALLOW_EMPTY_ZONE) is True,
             active_timeout_seconds=(
                 int(timeout) if isinstance(timeout, int | float) else DEFAULT_ACTIVE_TIMEOUT_SECONDS
             ),

@@ -8,17 +8,18 @@ Stack config (project namespace):
 * ``zoneId`` (required): the zone's 32-hex-character id.
 * ``certificates``: a list of PEM file paths, relative to the project folder.
 * ``certificatesDir``: a folder whose ``*.pem`` files are each one CA (sorted by name).
-* ``adoptExisting`` / ``waitForActive`` / ``activeTimeoutSeconds``: passed to every entry
-  (see ``CustomOriginTrustStoreArgs``).
+* ``adoptExisting`` / ``waitForActive`` / ``activeTimeoutSeconds`` / ``allowEmptyZone``: passed
+  to every entry (see ``CustomOriginTrustStoreArgs``).
 
-Each entry's resource name is derived from its file name (``ca-<stem>``), so it is stable
-while the file keeps its name; renaming a file is a new resource (use an alias to keep it).
+Each entry's resource name comes from its zone and certificate (``provider.naming``), never
+from its file: renaming or moving a file is no change at all, and two files holding the same CA
+are refused here, before anything is deployed. Stacks created when names came from files keep
+their entries: the old name is declared as an alias.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +27,8 @@ import pulumi
 
 from policies.trust_rules import certificates
 from policies.trust_rules.errors import CertificateInputError, PrivateKeyMaterialError
+from provider.naming import entry_resource_name, legacy_file_resource_name
 from provider.resource import CustomOriginTrustStore, CustomOriginTrustStoreArgs
-
-RESOURCE_PREFIX = "ca-"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ProgramConfigError(ValueError):
@@ -42,22 +41,33 @@ class ProgramConfigError(ValueError):
 
 @dataclass(frozen=True)
 class CaFile:
-    """One CA certificate file and the stable resource name derived from it."""
+    """One CA certificate file: where it is, what it holds, and its fingerprint when it parses
+    (``None`` otherwise: the resource's check then says what is wrong with it)."""
 
-    resource_name: str
     path: Path
+    pem: str
+    sha256_fingerprint: str | None
 
+    @classmethod
+    def load(cls, path: Path) -> CaFile:
+        pem = read_ca_file(path)
+        try:
+            fingerprint: str | None = certificates.facts_from_text(pem).sha256_fingerprint
+        except CertificateInputError:
+            fingerprint = None
+        return cls(path, pem, fingerprint)
 
-def resource_name_for(path: Path) -> str:
-    """``certs/Origin Root 2026.pem`` -> ``ca-Origin-Root-2026``: readable, stable, URN-safe."""
-    stem = _UNSAFE.sub("-", path.stem).strip("-.") or "certificate"
-    return f"{RESOURCE_PREFIX}{stem}"
+    def resource_name(self, zone_id: str) -> str:
+        if self.sha256_fingerprint is None:
+            # Refused by check before anything is deployed; named by its file meanwhile.
+            return legacy_file_resource_name(self.path)
+        return entry_resource_name(zone_id, self.sha256_fingerprint)
 
 
 def find_ca_files(
     base_dir: Path, certificates: Sequence[str] = (), certificates_dir: str | None = None
 ) -> list[CaFile]:
-    """The configured CA files, with unique resource names; ``ProgramConfigError`` otherwise."""
+    """The configured CA files, each once, loaded; ``ProgramConfigError`` otherwise."""
     paths: list[Path] = [base_dir / p for p in certificates]
     if certificates_dir:
         folder = base_dir / certificates_dir
@@ -78,23 +88,13 @@ def find_ca_files(
             " `pulumi config set --path 'certificates[0]' certs/root.pem`) or `certificatesDir`"
             " (a folder of *.pem files)."
         )
-    return _unique(paths)
-
-
-def _unique(paths: Iterable[Path]) -> list[CaFile]:
-    by_name: dict[str, Path] = {}
+    unique: dict[Path, Path] = {}
     for path in paths:
         resolved = path.resolve()
         if not resolved.is_file():
             raise ProgramConfigError(f"CA certificate file {path} does not exist.")
-        name = resource_name_for(path)
-        other = by_name.get(name)
-        if other is not None and other != resolved:
-            raise ProgramConfigError(
-                f"{other} and {resolved} would both be resource {name!r}; rename one file."
-            )
-        by_name[name] = resolved
-    return [CaFile(name, path) for name, path in by_name.items()]
+        unique.setdefault(resolved, path)
+    return [CaFile.load(path) for path in unique.values()]
 
 
 def read_ca_file(path: Path) -> str:
@@ -113,30 +113,51 @@ def read_ca_file(path: Path) -> str:
     return text
 
 
+def name_entries(zone_id: str, files: Sequence[CaFile]) -> dict[str, CaFile]:
+    """Resource name -> file; the same CA in two files of one zone is refused."""
+    named: dict[str, CaFile] = {}
+    for ca in files:
+        name = ca.resource_name(zone_id)
+        other = named.setdefault(name, ca)
+        if other is not ca:
+            raise ProgramConfigError(
+                f"{other.path} and {ca.path} hold the same CA (SHA-256"
+                f" {ca.sha256_fingerprint}) for zone {zone_id}: a zone holds each CA once."
+                f" Delete one of the two files; nothing was changed."
+                if ca.sha256_fingerprint is not None
+                else f"{other.path} and {ca.path} would both be resource {name!r}; rename one."
+            )
+    return named
+
+
 def declare_trust_store(
-    zone_id: pulumi.Input[str],
+    zone_id: str,
     files: Sequence[CaFile],
     *,
     adopt_existing: bool | None = None,
     wait_for_active: bool | None = None,
     active_timeout_seconds: int | None = None,
+    allow_empty_zone: bool | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> dict[str, CustomOriginTrustStore]:
-    """One ``CustomOriginTrustStore`` per file, keyed by resource name."""
-    return {
-        ca.resource_name: CustomOriginTrustStore(
-            ca.resource_name,
+    """One ``CustomOriginTrustStore`` per CA, keyed by resource name (see ``provider.naming``)."""
+    entries = {}
+    for name, ca in name_entries(zone_id, files).items():
+        legacy = legacy_file_resource_name(ca.path)
+        aliases = [] if legacy == name else [pulumi.Alias(name=legacy)]
+        entries[name] = CustomOriginTrustStore(
+            name,
             CustomOriginTrustStoreArgs(
                 zone_id=zone_id,
-                certificate=read_ca_file(ca.path),
+                certificate=ca.pem,
                 adopt_existing=adopt_existing,
                 wait_for_active=wait_for_active,
                 active_timeout_seconds=active_timeout_seconds,
+                allow_empty_zone=allow_empty_zone,
             ),
-            opts,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)),
         )
-        for ca in files
-    }
+    return entries
 
 
 def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
@@ -170,6 +191,7 @@ def run(config: pulumi.Config, base_dir: Path) -> None:
         adopt_existing=config.get_bool("adoptExisting"),
         wait_for_active=config.get_bool("waitForActive"),
         active_timeout_seconds=config.get_int("activeTimeoutSeconds"),
+        allow_empty_zone=config.get_bool("allowEmptyZone"),
     )
     pulumi.export("zoneId", zone_id)
     export_entries(entries)

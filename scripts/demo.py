@@ -184,6 +184,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.keep:
             keep_running(demo, emulator)
             return 0
+        print(
+            "\n== Destroying: the provider refuses to delete a zone's last usable CA unless the"
+            "\n   stack opts in, so this demo opts in explicitly (allowEmptyZone: true), stores"
+            "\n   the setting with `pulumi up`, then destroys"
+        )
+        print("\n$ pulumi config set allowEmptyZone true", flush=True)
+        stack.set_config("allowEmptyZone", "true")
+        demo.show("up", stack.up(check=False))
         demo.show("destroy", stack.destroy(check=False))
         print_api_calls(emulator, seen)
         left = [e for e in emulator.control.state() if e.get("zone_id") == DEMO_ZONE]

@@ -204,8 +204,9 @@ class PulumiStack:
         """``pulumi up --yes --skip-preview``; ``options`` go to ``Stack.up`` (e.g.
         ``log_verbosity=9``). ``extra`` raw CLI flags take the raw path, without structure."""
         if extra:
-            return self.run("up", "--yes", "--skip-preview", "--stack", self.stack, *extra,
-                            check=check)  # fmt: skip
+            args = ["up", "--yes", "--skip-preview", "--stack", self.stack, *extra]
+            args += self._policy_args(policy_packs, policy_config)
+            return self.run(*args, check=check)
         return self._operation(
             "up",
             lambda out, err: self._stack.up(
@@ -248,7 +249,13 @@ class PulumiStack:
         check: bool = True,
     ) -> PulumiRun:
         """``pulumi up`` with its preview: the packs judge the whole plan (stack policies too)
-        before anything changes. The output holds both the preview's and the update's text."""
+        before anything changes. The output holds both the preview's and the update's text.
+        With ``--skip-preview`` there is no preview: the packs judge each step of the update."""
+        if "--skip-preview" in extra:
+            rest = tuple(arg for arg in extra if arg != "--skip-preview")
+            return self.up(
+                *rest, policy_packs=policy_packs, policy_config=policy_config, check=check
+            )
         preview = self.preview(
             *extra, policy_packs=policy_packs, policy_config=policy_config, check=check
         )

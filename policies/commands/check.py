@@ -20,6 +20,7 @@ from pathlib import Path
 
 from policies import ca_files, reporting
 from policies.check_cache import FactsCache, default_cache_dir
+from policies.reading import FileRefused, decode_text, read_file_bytes
 from policies.reporting import Report, Result, Status, Target
 from policies.trust_rules.catalog import (
     ALL_POLICIES_KEY,
@@ -34,11 +35,11 @@ from policies.trust_rules.catalog import (
 )
 from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import Entry, Evaluation
+from policies.trust_rules.printable import echo_input, printable
 from policies.trust_rules.wording import CA_SET, FILE_KIND, Place, zone
 
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
-#: Certificates are small; anything larger is not one.
-MAX_FILE_BYTES = 1 << 20
+CERTIFICATE_WHAT = "PEM certificate"
 
 
 class UsageError(Exception):
@@ -64,7 +65,7 @@ def _parse_level(policy: str, raw: object) -> Level:
     except ValueError:
         allowed = ", ".join(level.value for level in Level)
         raise UsageError(
-            f"config: {policy}: enforcementLevel {raw!r} is not one of {allowed}"
+            f"config: {policy}: enforcementLevel {echo_input(raw)} is not one of {allowed}"
         ) from None
 
 
@@ -176,33 +177,25 @@ def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -
 
 
 def _read_bytes(ca_file: ca_files.CaFile) -> bytes:
-    """At most ``MAX_FILE_BYTES`` (plus one, to notice more): a bounded read of any file."""
+    """A bounded read of a regular file only (no FIFO, device or directory; see ``reading``)."""
     try:
-        with ca_file.path.open("rb") as handle:
-            content = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read {ca_file.display}: {exc.strerror or exc}") from None
-    if len(content) > MAX_FILE_BYTES:
-        raise UsageError(
-            f"{ca_file.display}: larger than {MAX_FILE_BYTES} bytes, not a certificate"
-        )
-    return content
+        return read_file_bytes(ca_file.path, what=CERTIFICATE_WHAT, shown=ca_file.display)
+    except FileRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _decode(ca_file: ca_files.CaFile, content: bytes) -> str:
     try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"{ca_file.display}: not UTF-8 text (expected a PEM certificate)"
-        ) from None
+        return decode_text(content, what=CERTIFICATE_WHAT, shown=ca_file.display)
+    except FileRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _read_config(path: Path | None) -> PolicyConfig:
     if path is None:
         return load_config({})
     try:
-        raw = ca_files.read_json(path, "config")
+        raw = ca_files.read_json(path, "policy config")
     except ca_files.CaFileError as exc:
         raise UsageError(str(exc)) from None
     return load_config(raw)
@@ -214,7 +207,7 @@ def _parse_now(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--now {text!r} is not an ISO 8601 timestamp") from None
+        raise UsageError(f"--now {echo_input(text)} is not an ISO 8601 timestamp") from None
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
@@ -233,7 +226,9 @@ def _ca_files(args: argparse.Namespace) -> list[ca_files.CaFile]:
 def _entries(files: Sequence[ca_files.CaFile], cache: FactsCache | None) -> list[Entry]:
     entries = []
     for ca_file in files:
-        place = Place(ca_file.display, ca_file.zone_id, urn=ca_file.display, kind=FILE_KIND)
+        shown = printable(ca_file.display)
+        zone_id = None if ca_file.zone_id is None else printable(ca_file.zone_id)
+        place = Place(shown, zone_id, urn=shown, kind=FILE_KIND)
         content = _read_bytes(ca_file)
         text = _decode(ca_file, content)
         entries.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from . import resource_rules, zone_rules
 from .certificates import CertificateFacts, facts_from_text
 from .errors import CertificateInputError, PolicyConfigError
 from .outcomes import PASSED, Entry, Evaluation, Violation
+from .printable import echo_input, echo_name
 from .wording import Place
 
 #: The two resource types that are trust-store entries; every other type is ignored.
@@ -36,6 +38,8 @@ ENFORCEMENT_LEVEL_KEY = "enforcementLevel"
 ALL_POLICIES_KEY = "all"
 
 SettingValue = int | float | bool
+#: Largest magnitude of a number setting that has no bound of its own.
+LARGEST_SETTING = 1_000_000
 Settings = Mapping[str, SettingValue]
 NOT_WELL_FORMED = "the certificate is not well-formed; origin-ca-well-formed reports why"
 
@@ -54,6 +58,11 @@ class Severity(enum.StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+def _plain(number: float) -> str:
+    """1000000 rather than 1e+06; 0.5 as 0.5."""
+    return str(int(number)) if number == int(number) else f"{number:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +92,34 @@ class Setting:
         """Validate ``raw``; integers arrive as floats from the engine (protobuf Struct)."""
         if self.kind == "boolean":
             if not isinstance(raw, bool):
-                raise PolicyConfigError(f"{policy}.{self.key} must be true or false, got {raw!r}")
+                raise PolicyConfigError(
+                    f"{policy}.{self.key} must be true or false, got {echo_input(raw)}"
+                )
             return raw
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise PolicyConfigError(f"{policy}.{self.key} must be a number, got {raw!r}")
+            raise PolicyConfigError(f"{policy}.{self.key} must be a number, got {echo_input(raw)}")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            # NaN compares false with every bound: it would silently switch the check off.
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be a finite number, got {echo_input(raw)}"
+            )
         if self.kind == "integer" and raw != int(raw):
-            raise PolicyConfigError(f"{policy}.{self.key} must be a whole number, got {raw!r}")
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be a whole number, got {echo_input(raw)}"
+            )
+        # Settings without a bound of their own still get one: days, seconds and bits beyond
+        # a million overflow date arithmetic, and mean a typo.
+        lower = self.minimum if self.minimum is not None else -LARGEST_SETTING
+        upper = self.maximum if self.maximum is not None else LARGEST_SETTING
+        if raw < lower:
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be ≥ {_plain(lower)}, got {echo_input(raw)}"
+            )
+        if raw > upper:
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be ≤ {_plain(upper)}, got {echo_input(raw)}"
+            )
         value: SettingValue = int(raw) if self.kind == "integer" else float(raw)
-        if self.minimum is not None and value < self.minimum:
-            raise PolicyConfigError(f"{policy}.{self.key} must be ≥ {self.minimum:g}, got {raw!r}")
-        if self.maximum is not None and value > self.maximum:
-            raise PolicyConfigError(f"{policy}.{self.key} must be ≤ {self.maximum:g}, got {raw!r}")
         return value
 
 
@@ -124,8 +150,9 @@ class PolicySpec:
         if not unknown:
             return None
         offered = ", ".join(valid) if valid else "none (only enforcementLevel)"
+        shown = ", ".join(key if key.isalpha() else echo_name(key) for key in unknown)
         return (
-            f"{self.name} has no setting {', '.join(unknown)}{_did_you_mean(unknown, valid)}; "
+            f"{self.name} has no setting {shown}{_did_you_mean(unknown, valid)}; "
             f"its settings are: {offered}"
         )
 
@@ -166,6 +193,20 @@ def _on_facts(
         return _verdict(check(entry.facts, entry.place, now, settings), entry.place)
 
     return evaluate
+
+
+def _expiry_warning(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
+    if entry.facts is None:
+        return Evaluation(not_applicable=NOT_WELL_FORMED)
+    message = resource_rules.expiry_warning(
+        entry.facts,
+        entry.place,
+        now=now,
+        warn_days_remaining=_int(settings, "warnDaysRemaining"),
+        max_lifetime_used_percent=float(settings["maxLifetimeUsedPercent"]),
+        deployed=entry.deployed,
+    )
+    return _verdict(message, entry.place)
 
 
 def _well_formed(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
@@ -315,14 +356,19 @@ ROTATION_READY = PolicySpec(
 NO_DUPLICATES = PolicySpec(
     "origin-ca-no-duplicates",
     "Checks that the same certificate (by SHA-256 fingerprint) appears at most once per zone.",
-    Level.ADVISORY,
-    Severity.LOW,
+    # Mandatory: two resources claiming one entry is how a rename once emptied a zone.
+    Level.MANDATORY,
+    Severity.HIGH,
     "Keep one resource per certificate and zone; remove the duplicate.",
 )
 
 
 def _known(entries: Sequence[Entry]) -> list[zone_rules.KnownEntry]:
-    return [zone_rules.KnownEntry(e.place, e.facts) for e in entries if e.facts is not None]
+    return [
+        zone_rules.KnownEntry(e.place, e.facts, deployed=e.deployed)
+        for e in entries
+        if e.facts is not None
+    ]
 
 
 def _pending_note(pending: Sequence[Place]) -> str:
@@ -336,6 +382,7 @@ def _zone_evaluation(report: zone_rules.ZoneReport, pending: Sequence[Place]) ->
     if report.undecided_zones:
         zones = ", ".join(report.undecided_zones)
         notes.append(f"no verdict for zone(s) {zones} until those entries are known")
+    notes.extend(report.untouched_shortfalls)
     return Evaluation(report.violations, notes=tuple(notes))
 
 
@@ -362,39 +409,50 @@ def _stack(
     return evaluate
 
 
-def entry_for(certificate: object, place: Place) -> Entry:
+def entry_for(certificate: object, place: Place, *, deployed: bool = False) -> Entry:
     """Parse once; a refused input becomes the entry's ``problem`` instead of an exception."""
     try:
-        return Entry(place, facts=facts_from_text(certificate))
+        return Entry(place, facts=facts_from_text(certificate), deployed=deployed)
     except CertificateInputError as problem:
-        return Entry(place, problem=problem)
+        return Entry(place, problem=problem, deployed=deployed)
+
+
+#: Why a gate on one certificate stays quiet for an entry the deployment does not change.
+ALREADY_DEPLOYED_NOTE = (
+    "already deployed and not changed by this deployment, so it is not refused (its fix must go"
+    " through); origin-ca-expiry-warning reports it"
+)
+
+
+def _new_only(evaluate: ResourceEvaluator) -> ResourceEvaluator:
+    """A gate refuses only what the deployment adds or replaces (never makes a zone worse,
+    never blocks its fix); a deployed, unchanged entry is reported by the advisory policy."""
+
+    def gate(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluation:
+        if entry.deployed:
+            return Evaluation(not_applicable=ALREADY_DEPLOYED_NOTE)
+        return evaluate(entry, now, settings)
+
+    return gate
 
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(WELL_FORMED, _well_formed),
     ResourcePolicy(
-        NOT_EXPIRED, _on_facts(lambda f, p, now, s: resource_rules.not_expired(f, p, now=now))
+        NOT_EXPIRED,
+        _new_only(_on_facts(lambda f, p, now, s: resource_rules.not_expired(f, p, now=now))),
     ),
     ResourcePolicy(
         NOT_NEAR_EXPIRY,
-        _on_facts(
-            lambda f, p, now, s: resource_rules.not_near_expiry(
-                f, p, now=now, min_days_remaining=_int(s, "minDaysRemaining")
+        _new_only(
+            _on_facts(
+                lambda f, p, now, s: resource_rules.not_near_expiry(
+                    f, p, now=now, min_days_remaining=_int(s, "minDaysRemaining")
+                )
             )
         ),
     ),
-    ResourcePolicy(
-        EXPIRY_WARNING,
-        _on_facts(
-            lambda f, p, now, s: resource_rules.expiry_warning(
-                f,
-                p,
-                now=now,
-                warn_days_remaining=_int(s, "warnDaysRemaining"),
-                max_lifetime_used_percent=float(s["maxLifetimeUsedPercent"]),
-            )
-        ),
-    ),
+    ResourcePolicy(EXPIRY_WARNING, _expiry_warning),
     ResourcePolicy(
         NOT_YET_VALID,
         _on_facts(
@@ -471,8 +529,8 @@ def config_name_problems(config: Mapping[str, Iterable[str]]) -> list[str]:
         spec = SPECS_BY_NAME.get(name)
         if spec is None:
             problems.append(
-                f"unknown policy {name!r}{_did_you_mean([name], SPECS_BY_NAME)}; the policies "
-                f"of this pack are: {', '.join(SPECS_BY_NAME)}"
+                f"unknown policy {echo_name(name)}{_did_you_mean([name], SPECS_BY_NAME)}; "
+                f"the policies of this pack are: {', '.join(SPECS_BY_NAME)}"
             )
             continue
         problem = spec.unknown_keys_problem(keys)

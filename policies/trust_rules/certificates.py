@@ -23,10 +23,12 @@ from cryptography.x509.oid import NameOID
 from .errors import (
     CertificateBundleError,
     EmptyCertificateError,
+    NonPositiveSerialError,
     NotTextError,
     PrivateKeyMaterialError,
     UnparseableCertificateError,
 )
+from .printable import printable
 
 #: Hex characters kept at each end of a shortened fingerprint ("3f2a…9c1b").
 SHORT_FINGERPRINT_CHARS = 4
@@ -120,12 +122,47 @@ def parse_certificate_input(text: object) -> x509.Certificate:
         der = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise UnparseableCertificateError("certificate block is not valid base64") from exc
+    if not _serial_is_positive(der):
+        raise NonPositiveSerialError(
+            "certificate has a serial number that is not positive (negative or zero), which"
+            " RFC 5280 forbids; reissue the CA with a positive serial number"
+        )
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise UnparseableCertificateError(
             "certificate block is not a valid DER X.509 certificate"
         ) from exc
+
+
+def _der_header(der: bytes, at: int) -> tuple[int, int, int] | None:
+    """(tag, start of content, length) of the DER element at ``at``; None if malformed."""
+    if at + 2 > len(der):
+        return None
+    tag, first = der[at], der[at + 1]
+    if first < 0x80:
+        return tag, at + 2, first
+    count = first & 0x7F
+    if not 1 <= count <= 4 or at + 2 + count > len(der):
+        return None
+    return tag, at + 2 + count, int.from_bytes(der[at + 2 : at + 2 + count], "big")
+
+
+def _serial_is_positive(der: bytes) -> bool:
+    """Whether the TBSCertificate's serial INTEGER is above zero, read from the DER itself so
+    cryptography never parses a bad one (it warns, with its source paths, on serials that are
+    negative or zero). Malformed DER answers True: the parser then refuses it properly."""
+    certificate = _der_header(der, 0)
+    tbs = _der_header(der, certificate[1]) if certificate and certificate[0] == 0x30 else None
+    if tbs is None or tbs[0] != 0x30:
+        return True
+    element = _der_header(der, tbs[1])
+    if element is not None and element[0] == 0xA0:  # [0] EXPLICIT version, then the serial
+        element = _der_header(der, element[1] + element[2])
+    if element is None or element[0] != 0x02 or element[1] + element[2] > len(der):
+        return True
+    content = der[element[1] : element[1] + element[2]]
+    return bool(content) and content[0] < 0x80 and any(content)
 
 
 def canonical_pem(certificate: x509.Certificate) -> str:
@@ -151,11 +188,11 @@ def certificate_facts(certificate: x509.Certificate) -> CertificateFacts:
     key_usage = _extension(extensions, x509.KeyUsage)
     subject, issuer = certificate.subject, certificate.issuer
     self_issued = issuer == subject
-    subject_text, subject_display = subject.rfc4514_string(), _display_name(subject)
+    subject_text, subject_display = printable(subject.rfc4514_string()), _display_name(subject)
     return CertificateFacts(
         subject=subject_text,
         display_name=subject_display,
-        issuer=subject_text if self_issued else issuer.rfc4514_string(),
+        issuer=subject_text if self_issued else printable(issuer.rfc4514_string()),
         issuer_display_name=subject_display if self_issued else _display_name(issuer),
         sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
         serial=certificate.serial_number,
@@ -207,11 +244,13 @@ def _extension(
 
 
 def _display_name(name: x509.Name) -> str:
+    """The name's CN (or whole name), escaped: names reach terminals (see ``printable``)."""
     common_names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     if common_names:
         value = common_names[0].value
-        return value if isinstance(value, str) else value.decode("utf-8", "replace")
-    return name.rfc4514_string() or "(empty name)"
+        text = value if isinstance(value, str) else value.decode("utf-8", "replace")
+        return printable(text)
+    return printable(name.rfc4514_string()) or "(empty name)"
 
 
 def _describe_key(public_key: object) -> tuple[str, int, str | None]:

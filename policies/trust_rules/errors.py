@@ -8,6 +8,7 @@
     ├── PrivateKeyMaterialError          a PRIVATE KEY block is present (any kind, encrypted or not)
     ├── CertificateBundleError           more than one certificate
     └── UnparseableCertificateError      no certificate block, bad base64 or bad DER
+        └── NonPositiveSerialError       a serial number that is negative or zero (RFC 5280)
 
     PolicyConfigError (ValueError)       a policy config value has the wrong type or range
 
@@ -39,6 +40,11 @@ class CertificateBundleError(CertificateInputError):
 
 class UnparseableCertificateError(CertificateInputError):
     """The input has no PEM certificate block, or its base64 or DER is broken."""
+
+
+class NonPositiveSerialError(UnparseableCertificateError):
+    """The serial number is negative or zero: RFC 5280 forbids it, cryptography warns (and
+    will refuse it)."""
 
 
 class PolicyConfigError(ValueError):

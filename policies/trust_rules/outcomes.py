@@ -14,11 +14,14 @@ class Entry:
     """One trust-store entry as the rules see it: where it is declared and what it holds.
 
     Exactly one of ``facts`` (the certificate parsed) and ``problem`` (why it did not) is set.
+    ``deployed``: the zone already holds this entry and the deployment does not change it, so
+    a problem with it is reported without refusing the deployment (its fix must go through).
     """
 
     place: Place
     facts: CertificateFacts | None = None
     problem: CertificateInputError | None = None
+    deployed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,9 @@ def not_near_expiry(
         else f"expires {date(facts.not_after)}, {days(remaining)} from now"
     )
     return (
-        f"{ca(facts)} for {where(place)} {when}; policy requires at least "
-        f"{min_days_remaining} days remaining (minDaysRemaining). "
-        "Upload its successor first, or lower minDaysRemaining."
+        f"{ca(facts)} for {where(place)} {when}: this CA is too short-lived to deploy; policy "
+        f"requires at least {min_days_remaining} days remaining (minDaysRemaining). Deploy a "
+        "root CA valid for longer instead, or lower minDaysRemaining."
     )
 
 
@@ -67,14 +67,23 @@ def expiry_warning(
     now: dt.datetime,
     warn_days_remaining: int,
     max_lifetime_used_percent: float,
+    deployed: bool = False,
 ) -> str | None:
     """Early warning: inside the warning window, or most of the lifetime used (2/3 by default).
 
-    Expired certificates are left to ``origin-ca-not-expired``.
+    Expired certificates are left to ``origin-ca-not-expired``, except ``deployed`` ones: that
+    gate does not refuse what a deployment leaves unchanged, so they are reported here, loudly.
     """
     remaining = facts.not_after - now
     if remaining < dt.timedelta(0):
-        return None
+        if not deployed:
+            return None
+        return (
+            f"ALREADY DEPLOYED: {ca(facts)} for {where(place)} expired "
+            f"{date(facts.not_after)}, {days(-remaining)} ago, and the zone still holds it. "
+            "This deployment is not refused for it. Upload a valid root CA to the zone and "
+            "remove this one."
+        )
     reasons = []
     if remaining < warn_days_remaining * _ONE_DAY:
         reasons.append(
@@ -90,8 +99,9 @@ def expiry_warning(
         )
     if not reasons:
         return None
+    loud = "ALREADY DEPLOYED: " if deployed else ""
     return (
-        f"{ca(facts)} for {where(place)} expires {date(facts.not_after)}: "
+        f"{loud}{ca(facts)} for {where(place)} expires {date(facts.not_after)}: "
         f"{'; '.join(reasons)}. Plan its successor now: upload the new root CA to the zone "
         "before this one enters the mandatory window."
     )

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .certificates import CertificateFacts, shorten
+from .printable import printable
 
 #: Characters kept at each end of a zone id in messages ("023e…c353").
 SHORT_ZONE_CHARS = 4
@@ -43,7 +44,7 @@ def zone(zone_id: str | None) -> str:
         return UNKNOWN_ZONE
     if is_zone_id(zone_id):
         return f"zone {shorten(zone_id, SHORT_ZONE_CHARS)}"
-    return f"zone {zone_id}"
+    return f"zone {printable(zone_id)}"
 
 
 def zone_of(place: Place) -> str:
@@ -56,8 +57,8 @@ def zone_of(place: Place) -> str:
 def where(place: Place) -> str:
     """``resource 'ca-2026' in zone 023e…c353``; ``file 'a.pem'`` when no zone is given."""
     if place.kind == FILE_KIND and not place.zone_id:
-        return f"{place.kind} '{place.resource}'"
-    return f"{place.kind} '{place.resource}' in {zone(place.zone_id)}"
+        return f"{place.kind} '{printable(place.resource)}'"
+    return f"{place.kind} '{printable(place.resource)}' in {zone(place.zone_id)}"
 
 
 def date(moment: dt.datetime) -> str:
@@ -65,11 +66,12 @@ def date(moment: dt.datetime) -> str:
 
 
 def whole_days(delta: dt.timedelta) -> int:
-    """Whole days, rounded towards zero (the figure messages and JSON give)."""
-    return int(delta / dt.timedelta(days=1))
+    """Whole days, rounded to the nearest (the figure messages and JSON give): a CA valid for
+    20 days that was issued a minute ago has 20 days left, not 19."""
+    return round(delta / dt.timedelta(days=1))
 
 
 def days(delta: dt.timedelta) -> str:
-    """Whole days, rounded towards zero, with the unit: ``11 days``, ``1 day``."""
+    """Whole days with the unit (``11 days``, ``1 day``), rounded as ``whole_days``."""
     count = whole_days(delta)
     return f"{count} day" if abs(count) == 1 else f"{count} days"

@@ -28,6 +28,8 @@ class KnownEntry:
 
     place: Place
     facts: CertificateFacts
+    #: Already in the zone and not changed by this deployment.
+    deployed: bool = False
 
     @property
     def zone_id(self) -> str:
@@ -38,6 +40,8 @@ class KnownEntry:
 class ZoneReport:
     violations: tuple[Violation, ...]
     undecided_zones: tuple[str, ...] = ()
+    #: Zones short of valid CAs that this deployment does not change: reported, not refused.
+    untouched_shortfalls: tuple[str, ...] = ()
 
 
 def _by_zone(entries: Sequence[KnownEntry]) -> dict[str, list[KnownEntry]]:
@@ -114,13 +118,22 @@ def zone_coverage(
 ) -> ZoneReport:
     """Every zone with entries keeps ``min_valid_cas`` distinct CAs valid long enough."""
     needed = min_days_remaining * _ONE_DAY
-    violations, undecided = [], []
+    violations, undecided, untouched = [], [], []
     for zone_id, members in sorted(_by_zone(entries).items()):
         good = {e.facts.sha256_fingerprint for e in members if _valid_for(e.facts, now, needed)}
         if len(good) >= min_valid_cas:
             continue
         if _undecidable(zone_id, pending):
             undecided.append(zone_id)
+            continue
+        if all(e.deployed for e in members):
+            # Already short before this deployment, which does not change it: its fix, and
+            # changes elsewhere, must go through.
+            untouched.append(
+                f"{zone(zone_id)} already keeps only {len(good)} CA(s) valid for"
+                f" {min_days_remaining} days ({_listing(members, now)}); this deployment does"
+                " not change it, so it is not refused: upload a successor root CA to it now"
+            )
             continue
         violations.append(
             Violation(
@@ -129,7 +142,7 @@ def zone_coverage(
                 f"(minValidCAs). Its CAs: {_listing(members, now)}. {_coverage_advice(members)}"
             )
         )
-    return ZoneReport(tuple(violations), tuple(undecided))
+    return ZoneReport(tuple(violations), tuple(undecided), tuple(untouched))
 
 
 def rotation_ready(

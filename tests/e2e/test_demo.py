@@ -40,7 +40,10 @@ def test_the_demo_deploys_rotates_refreshes_and_destroys_on_the_emulator(
     assert "+ 3 created" in out  # the stack and two CAs, through the policy pack
     assert "cloudflare-origin-trust-store@" in out
     assert "3 unchanged" in out
-    assert "+-1 replaced" in out
+    # A rotated CA is a new resource (names come from the certificate): create, then delete.
+    assert "+ 1 created" in out
+    assert "- 1 deleted" in out
+    assert "opts in explicitly (allowEmptyZone: true)" in out
     # Rotation: the new entry is uploaded before the old one is deleted.
     rotation = out[out.index("== Rotating") :]
     assert rotation.index("API: POST") < rotation.index("API: DELETE")

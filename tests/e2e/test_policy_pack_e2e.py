@@ -59,7 +59,7 @@ def test_expired_ca_fails_not_expired(stack: TrustStoreStack, policy_pack_dir: P
     stack.write_ca("old", ca_pem("Old Root", valid_for=-3 * DAY))
     run = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
     assert run.returncode != 0, run
-    assert reported(run.output, "mandatory", "origin-ca-not-expired", "ca-old")
+    assert reported(run.output, "mandatory", "origin-ca-not-expired", stack.resource_name("old"))
     assert "CA 'Old Root'" in run.output
     assert "days ago" in run.output
 
@@ -71,7 +71,9 @@ def test_near_expiry_threshold_comes_from_policy_config(
     stack.write_ca("soon", ca_pem("Soon Root", valid_for=10 * DAY + dt.timedelta(hours=12)))
     failed = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
     assert failed.returncode != 0, failed
-    assert reported(failed.output, "mandatory", "origin-ca-not-near-expiry", "ca-soon")
+    assert reported(
+        failed.output, "mandatory", "origin-ca-not-near-expiry", stack.resource_name("soon")
+    )
     assert "10 days from now" in failed.output
     assert "(minDaysRemaining)" in failed.output
     relaxed = stack.workspace.preview(
@@ -90,7 +92,9 @@ def test_enforcement_level_comes_from_policy_config(
         policy_packs=[policy_pack_dir],
         policy_config={"origin-ca-not-near-expiry": {"enforcementLevel": "advisory"}},
     )
-    assert reported(run.output, "advisory", "origin-ca-not-near-expiry", "ca-soon")
+    assert reported(
+        run.output, "advisory", "origin-ca-not-near-expiry", stack.resource_name("soon")
+    )
     assert "[mandatory]" not in run.output
 
 
@@ -99,7 +103,9 @@ def test_not_yet_valid_ca_fails(stack: TrustStoreStack, policy_pack_dir: Path) -
     stack.write_ca("future", ca_pem("Future Root", valid_for=900 * DAY, age=-2 * DAY))
     run = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
     assert run.returncode != 0, run
-    assert reported(run.output, "mandatory", "origin-ca-not-yet-valid", "ca-future")
+    assert reported(
+        run.output, "mandatory", "origin-ca-not-yet-valid", stack.resource_name("future")
+    )
     assert "(clockSkewSeconds)" in run.output
 
 
@@ -108,7 +114,7 @@ def test_weak_key_fails_strong_crypto(stack: TrustStoreStack, policy_pack_dir: P
     stack.write_ca("weak", ca_pem("Weak Root", valid_for=700 * DAY, key=rsa_key(1024)))
     run = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
     assert run.returncode != 0, run
-    assert reported(run.output, "mandatory", "origin-ca-strong-crypto", "ca-weak")
+    assert reported(run.output, "mandatory", "origin-ca-strong-crypto", stack.resource_name("weak"))
     assert "1024 bits, under 2048 (minRsaBits)" in run.output
 
 
@@ -137,7 +143,7 @@ def test_up_with_a_violation_creates_nothing_in_the_emulator(
     run = stack.workspace.up_with_policies(policy_packs=[policy_pack_dir], check=False)
 
     assert run.returncode != 0, run
-    assert reported(run.output, "mandatory", "origin-ca-not-expired", "ca-old")
+    assert reported(run.output, "mandatory", "origin-ca-not-expired", stack.resource_name("old"))
     assert stack.live_entries() == []
     assert [r for r in stack.api_requests() if r["method"] != "GET"] == []
 

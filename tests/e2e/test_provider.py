@@ -87,7 +87,7 @@ def test_up_creates_one_entry_per_ca_with_one_request_each_and_a_second_up_calls
     assert b"CustomOriginTrustStoreProvider" in pickled
     assert len(pickled) < 200, pickled
     outputs = stack.workspace.outputs()
-    assert outputs["entries"]["ca-first"] == {
+    assert outputs["entries"][stack.resource_name("first")] == {
         "id": entry["id"],
         "status": "active",
         "expiresOn": entry["outputs"]["expiresOn"],
@@ -115,9 +115,13 @@ def test_up_creates_one_entry_per_ca_with_one_request_each_and_a_second_up_calls
     assert unchanged.changes == {"same": 4}, unchanged
     assert calls(stack) == []
 
+    stack.workspace.set_config("allowEmptyZone", "true")
+    stack.workspace.up()  # stores the opt-in with the stack, where destroy reads it
+    stack.control.clear_requests()
     destroy = stack.workspace.destroy()
     assert destroy.changes == {"delete": 4}, destroy
-    assert calls(stack) == [("DELETE", stack.zone_id)] * 3
+    deletes = [call for call in calls(stack) if call[0] == "DELETE"]
+    assert deletes == [("DELETE", stack.zone_id)] * 3
     assert stack.live_entries() == []
 
 
@@ -132,18 +136,30 @@ def test_rotation_and_zone_move_create_the_new_entry_before_deleting_the_old(
     stack.write_ca("origin", root_ca("Origin Root 2026").pem)
     stack.control.clear_requests()
     rotate = stack.workspace.up()
-    assert rotate.changes == {"replace": 1, "same": 1}, rotate
-    assert calls(stack) == [("POST", stack.zone_id), ("DELETE", stack.zone_id)]
+    assert rotate.changes == {"create": 1, "delete": 1, "same": 1}, rotate
+    changes = [call for call in calls(stack) if call[0] != "GET"]
+    assert changes == [("POST", stack.zone_id), ("DELETE", stack.zone_id)]
     assert min(live_counts_over_time(stack.api_requests(), stack.zone_id, start=1)) >= 1
     [new] = stack.live_entries()
     assert new["id"] != old["id"]
-    assert "CN=Origin Root 2026" in stack.entries_in_state()["ca-origin"]["outputs"]["subject"]
+    [record] = stack.entries_in_state().values()
+    assert "CN=Origin Root 2026" in record["outputs"]["subject"]
 
+    # Moving the zone's only CA elsewhere would empty the zone: refused, nothing lost ...
     stack.control.clear_requests()
     stack.workspace.set_config("zoneId", OTHER_ZONE)
+    refused = stack.workspace.up(check=False)
+    assert refused.returncode != 0
+    assert "it is the zone's last usable CA" in refused.output, refused
+    assert len(stack.live_entries()) == 1
+    assert len(stack.live_entries(OTHER_ZONE)) == 1
+    # ... until the stack opts in, as the message says.
+    stack.workspace.set_config("allowEmptyZone", "true")
     move = stack.workspace.up()
-    assert move.changes == {"replace": 1, "same": 1}, move
-    assert calls(stack) == [("POST", OTHER_ZONE), ("DELETE", stack.zone_id)]
+    # The refused run already uploaded to the new zone; this one records the opt-in and deletes.
+    assert move.changes == {"update": 1, "delete": 1, "same": 1}, move
+    changes = [call for call in calls(stack) if call[0] != "GET"]
+    assert changes == [("POST", OTHER_ZONE), ("DELETE", stack.zone_id)]
     assert stack.live_entries() == []
     assert len(stack.live_entries(OTHER_ZONE)) == 1
 
@@ -155,7 +171,7 @@ def test_refresh_drops_entries_deleted_out_of_band_and_reports_expiry(
     stack.write_ca("short", expiring_in(dt.timedelta(days=10), "Short Lived Root").pem)
     stack.write_ca("doomed", root_ca("Doomed Root").pem)
     stack.workspace.up()
-    doomed_id = stack.entries_in_state()["ca-doomed"]["id"]
+    doomed_id = stack.entries_in_state()[stack.resource_name("doomed")]["id"]
 
     with api(stack) as client:
         client.delete(stack.zone_id, doomed_id)
@@ -165,8 +181,8 @@ def test_refresh_drops_entries_deleted_out_of_band_and_reports_expiry(
     refresh = stack.workspace.refresh()
     assert sorted(calls(stack)) == [("GET", stack.zone_id)] * 2
     in_state = stack.entries_in_state()
-    assert "ca-doomed" not in in_state, refresh
-    assert in_state["ca-short"]["outputs"]["status"] == "expired"
+    assert stack.resource_name("doomed") not in in_state, refresh
+    assert in_state[stack.resource_name("short")]["outputs"]["status"] == "expired"
 
     # The next up puts the deleted CA back and leaves the expired one alone.
     stack.control.clear_requests()
@@ -174,7 +190,8 @@ def test_refresh_drops_entries_deleted_out_of_band_and_reports_expiry(
     assert up.changes == {"create": 1, "same": 2}, up
     assert calls(stack) == [("POST", stack.zone_id)]
     # Stack outputs are the program's: they show the refreshed status after the next up.
-    assert stack.workspace.outputs()["entries"]["ca-short"]["status"] == "expired"
+    short = stack.resource_name("short")
+    assert stack.workspace.outputs()["entries"][short]["status"] == "expired"
 
 
 def test_faults_during_up_end_converged_with_one_entry_per_ca(
@@ -227,19 +244,21 @@ def test_an_existing_identical_entry_is_refused_unless_adopted_then_managed(
     assert refused.returncode != 0
     assert "already holds CA 'CN=Uploaded By Hand Root,O=Example Origin'" in refused.output
     assert existing.id in refused.output, refused
-    assert "adoptExisting: true" in refused.output, refused
+    assert "pulumi config set adoptExisting true" in refused.output, refused
     assert len(stack.live_entries()) == 1
 
     stack.workspace.set_config("adoptExisting", "true")
     stack.control.clear_requests()
     adopted = stack.workspace.up()
     assert adopted.changes == {"create": 1, "same": 1}, adopted
-    record = stack.entries_in_state()["ca-by-hand"]
+    record = stack.entries_in_state()[stack.resource_name("by-hand")]
     assert record["id"] == existing.id
     assert record["outputs"]["adopted"] is True
     assert len(stack.live_entries()) == 1
 
     # Adopted entries are managed like any other: destroy deletes them.
+    stack.workspace.set_config("allowEmptyZone", "true")
+    stack.workspace.up()
     stack.workspace.destroy()
     assert stack.live_entries() == []
 
@@ -253,7 +272,8 @@ def test_wait_for_active_waits_and_a_timeout_leaves_nothing_behind(
 
     up = stack.workspace.up()
     assert up.changes == {"create": 2}, up
-    assert stack.entries_in_state()["ca-patient"]["outputs"]["status"] == "active"
+    patient = stack.resource_name("patient")
+    assert stack.entries_in_state()[patient]["outputs"]["status"] == "active"
     methods = [method for method, _ in calls(stack)]
     assert methods[0] == "POST", methods
     assert set(methods[1:]) == {"GET"}, methods

@@ -176,8 +176,8 @@ def test_duplicate_files_are_reported(tmp_path: Path) -> None:
     pem = root_ca().pem
     a, b = write(tmp_path, "a.pem", pem), write(tmp_path, "b.pem", pem)
     result = check(a, b, "--now", NOW_ARG)
-    assert result.returncode == 0
-    assert "WARN    advisory   origin-ca-no-duplicates" in result.stdout
+    assert result.returncode == 1, "a duplicate is refused before deployment"
+    assert "FAIL    mandatory  origin-ca-no-duplicates" in result.stdout
     assert f"file '{a}' and file '{b}'" in result.stdout
 
 

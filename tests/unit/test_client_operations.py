@@ -272,8 +272,8 @@ class TestCloudflareRefusals:
         assert (error.status_code, error.codes) == (400, (code,))
         assert error.errors[0].message == message
         assert str(error) == (
-            f"Cloudflare trust store upload (zone {ZONE}) failed with HTTP 400: [{code}] {message}."
-            f" {hint}"
+            f"Cloudflare trust store upload (zone {ZONE}) failed with HTTP 400:"
+            f" [{code}] {message.rstrip('.')}. {hint}"
         )
         assert [r["method"] for r in emu.requests()] == ["POST"]
 

@@ -75,8 +75,11 @@ def run_resource(
     zone_id: object = ZONE,
     config: Mapping[str, Any] | None = None,
     name: str = "ca-2026",
+    already_deployed: bool = False,
 ) -> Outcome:
-    values = {"zoneId": zone_id, "certificate": certificate}
+    values: dict[str, Any] = {"zoneId": zone_id, "certificate": certificate}
+    if already_deployed:
+        values["alreadyDeployed"] = True
     if resource_type == DYNAMIC_TYPE:
         values["__provider"] = "serialized provider"
     args = ResourceValidationArgs(
@@ -290,7 +293,12 @@ def test_rotation_ready_flags_a_ca_without_successor(resource_type: str) -> None
 
 
 def official_outputs(
-    name: str, certificate: str, zone_id: str = ZONE, status: str = "active"
+    name: str,
+    certificate: str,
+    zone_id: str = ZONE,
+    status: str = "active",
+    *,
+    deployed: bool = False,
 ) -> PolicyResource:
     """A ``cloudflare:index/customOriginTrustStore`` resource as the official provider leaves it
     in state: Cloudflare's fields under its camelCase names, PEM with Cloudflare's newline."""
@@ -303,8 +311,9 @@ def official_outputs(
         "signature": "SHA256WithRSA",
         "status": status,
         "updatedAt": "2026-01-01T00:00:00Z",
-        "uploadedOn": "2026-01-01T00:00:00Z",
     }
+    if deployed:  # unchanged by the deployment: the outputs in state carry the upload time
+        values["uploadedOn"] = "2026-01-01T00:00:00Z"
     return PolicyResource(
         OFFICIAL_TYPE,
         props_of(values),
@@ -481,7 +490,23 @@ def test_servicer_runs_stack_policies(servicer: _PolicyAnalyzerServicer) -> None
     }
 
 
-@pytest.mark.parametrize("leaving", ["pending_deletion", "deleted"])
+def test_a_zone_short_of_valid_cas_is_refused_only_when_the_deployment_changes_it() -> None:
+    aging = official_outputs("aging", expiring_in(20 * DAY, "Aging Root").pem, deployed=True)
+    other_zone = official_outputs("other", root_ca("Other").pem, "e" * 32)
+    untouched = run_stack("origin-ca-zone-coverage", [aging, other_zone])
+    assert untouched.violations == []
+    assert untouched.not_applicable is not None
+    assert "already keeps only 0 CA(s) valid for 30 days" in untouched.not_applicable
+    assert "this deployment does not change it, so it is not refused" in untouched.not_applicable
+    # The same zone with a new (or replacing) entry in it is judged, and still fails:
+    short = official_outputs("short", expiring_in(25 * DAY, "Short Root").pem)
+    assert len(run_stack("origin-ca-zone-coverage", [aging, short]).violations) == 1
+    # ... and its fix goes through.
+    successor = official_outputs("successor", root_ca("Successor Root").pem)
+    assert run_stack("origin-ca-zone-coverage", [aging, successor]).violations == []
+
+
+@pytest.mark.parametrize("leaving", ["pending_deletion", "deleted", "expired"])
 def test_an_entry_being_deleted_does_not_cover_its_zone(leaving: str) -> None:
     aging = official_outputs("aging", expiring_in(20 * DAY, "Aging Root").pem)
     going = official_outputs("going", expiring_in(700 * DAY, "Going Root").pem, status=leaving)
@@ -567,3 +592,28 @@ def test_configure_records_every_name_the_engine_sends(
     # key is not applicable (no verdict from a half-read config) rather than crashing.
     assert levels(response) == {}
     assert len(run_stack("origin-ca-policy-config", []).violations) == 2
+
+
+def test_a_deployed_unchanged_ca_in_the_window_is_reported_not_refused() -> None:
+    aging = expiring_in(20 * DAY, "Aging Root").pem
+    new = run_resource("origin-ca-not-near-expiry", DYNAMIC_TYPE, aging)
+    assert len(new.violations) == 1
+    assert "this CA is too short-lived to deploy" in new.violations[0][0]
+
+    kept = run_resource("origin-ca-not-near-expiry", DYNAMIC_TYPE, aging, already_deployed=True)
+    assert kept.violations == []
+    assert kept.not_applicable is not None
+    assert "already deployed and not changed by this deployment" in kept.not_applicable
+    loud = run_resource("origin-ca-expiry-warning", DYNAMIC_TYPE, aging, already_deployed=True)
+    [(message, _)] = loud.violations
+    assert message.startswith("ALREADY DEPLOYED: CA 'Aging Root'")
+    assert "20 days left" in message, "a CA valid for 20 days has 20 days left, not 19"
+
+    expired = expiring_in(-2 * DAY, "Gone Root").pem
+    still = run_resource("origin-ca-not-expired", DYNAMIC_TYPE, expired, already_deployed=True)
+    assert still.violations == []
+    gone = run_resource("origin-ca-expiry-warning", DYNAMIC_TYPE, expired, already_deployed=True)
+    [(message, _)] = gone.violations
+    assert "expired" in message
+    assert message.startswith("ALREADY DEPLOYED")
+    assert len(run_resource("origin-ca-not-expired", DYNAMIC_TYPE, expired).violations) == 1

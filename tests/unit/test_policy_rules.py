@@ -99,8 +99,10 @@ def test_not_near_expiry_message_follows_the_design_example() -> None:
     message = resource_rules.not_near_expiry(facts, PLACE, now=NOW, min_days_remaining=30)
     assert message == (
         f"CA 'Example Root' (SHA-256 {facts.short_fingerprint}) for resource 'ca-2026' in zone "
-        "023e…c353 expires 2026-12-10, 11 days from now; policy requires at least 30 days "
-        "remaining (minDaysRemaining). Upload its successor first, or lower minDaysRemaining."
+        "023e…c353 expires 2026-12-10, 11 days from now: this CA is too short-lived to deploy; "
+        "policy requires at least 30 days "
+        "remaining (minDaysRemaining). Deploy a root CA valid for longer instead, or lower "
+        "minDaysRemaining."
     )
 
 
@@ -495,7 +497,7 @@ def test_catalogue_names_levels_and_descriptions() -> None:
         "origin-ca-strong-crypto": Level.MANDATORY,
         "origin-ca-zone-coverage": Level.MANDATORY,
         "origin-ca-rotation-ready": Level.ADVISORY,
-        "origin-ca-no-duplicates": Level.ADVISORY,
+        "origin-ca-no-duplicates": Level.MANDATORY,
         "origin-ca-policy-config": Level.MANDATORY,
     }
     for spec in ALL_SPECS:

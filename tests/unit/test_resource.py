@@ -4,7 +4,9 @@ server on a loopback socket (no Pulumi CLI; see tests/e2e for that)."""
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
@@ -16,9 +18,17 @@ from pulumi.output import Unknown
 
 from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
+from provider import zone_safety
 from provider.client import TrustStoreEntry
-from provider.errors import AcmNotEnabledError, ConfigurationError
-from provider.lifecycle_errors import DuplicateEntryError, NotActiveError
+from provider.errors import AcmNotEnabledError, ApiError, ConfigurationError
+from provider.inputs import WITHHELD_KEY_MATERIAL
+from provider.lifecycle_errors import (
+    DeletionPendingError,
+    DuplicateEntryError,
+    EmptyZoneError,
+    EntryClaimedError,
+    NotActiveError,
+)
 from provider.resource import (
     CustomOriginTrustStore,
     CustomOriginTrustStoreArgs,
@@ -28,6 +38,14 @@ from tests.certs import expiring_in, intermediate_ca, leaf, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
 
 ROOT = root_ca("Unit Root")
+
+
+@pytest.fixture(autouse=True)
+def one_run_per_test() -> Iterator[None]:
+    """Each test is one Pulumi run: claims of entries start empty."""
+    zone_safety.forget_claims()
+    yield
+    zone_safety.forget_claims()
 
 
 def configured(base_url: str, **extra: str) -> CustomOriginTrustStoreProvider:
@@ -94,14 +112,16 @@ def test_check_refuses_private_keys_and_never_repeats_them() -> None:
     [failure] = result.failures
     assert "private key material" in failure.reason
     assert ROOT.key_pem.splitlines()[1] not in repr(result.__dict__)
-    assert result.inputs["certificate"] is None
+    # The pack still sees that the input holds a key, not "certificate is missing".
+    assert result.inputs["certificate"] == WITHHELD_KEY_MATERIAL
 
 
 @pytest.mark.parametrize("zone", ["example.com", "023e105f", "g" * 32, None, 42])
 def test_check_refuses_an_invalid_zone_id(zone: object) -> None:
     result = CustomOriginTrustStoreProvider().check({}, {"zoneId": zone, "certificate": ROOT.pem})
     [failure] = result.failures
-    assert failure.property == "zoneId"
+    assert failure.property == "", "the engine would print the raw input next to a property"
+    assert failure.reason.startswith("zoneId must be")
     assert "32-character hexadecimal id" in failure.reason
 
 
@@ -129,7 +149,7 @@ def test_check_refuses_bad_options(key: str, value: object) -> None:
     result = CustomOriginTrustStoreProvider().check(
         {}, {"zoneId": ZONE_ID, "certificate": ROOT.pem, key: value}
     )
-    assert [f.property for f in result.failures] == [key]
+    assert [(f.property, f.reason.split()[0]) for f in result.failures] == [("", key)]
 
 
 def test_check_passes_unknown_values_through_during_preview() -> None:
@@ -207,17 +227,24 @@ def test_a_duplicate_is_refused_clearly_unless_adopted(
     provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
 ) -> None:
     first = provider.create(checked())
+    # In the same run, the entry is claimed by the resource that created it: never adopted.
+    with pytest.raises(EntryClaimedError) as claimed:
+        provider.create(checked(adoptExisting=True))
+    assert "another resource of this stack manages it" in str(claimed.value)
+
+    zone_safety.forget_claims()  # a later run, in which no kept resource holds the entry
     with pytest.raises(DuplicateEntryError) as refused:
         provider.create(checked())
+    assert type(refused.value) is DuplicateEntryError
     assert first.id in str(refused.value)
-    assert "adoptExisting: true" in str(refused.value)
+    assert "pulumi config set adoptExisting true" in str(refused.value)
     assert "CN=Unit Root" in str(refused.value)
 
     adopted = provider.create(checked(adoptExisting=True))
     assert adopted.id == first.id
     assert adopted.outs is not None
     assert adopted.outs["adopted"] is True
-    assert api_calls(emulator_server) == ["POST", "POST", "GET", "POST", "GET"]
+    assert api_calls(emulator_server) == ["POST", "POST", "GET", "POST", "GET", "POST", "GET"]
 
 
 def test_read_refreshes_status_and_reports_out_of_band_deletion_as_gone(
@@ -269,10 +296,16 @@ def test_delete_is_one_call_and_an_entry_already_gone_is_fine(
 ) -> None:
     created = provider.create(checked())
     assert created.outs is not None
+    other = provider.create(checked(root_ca("Other Unit Root").pem))
+    assert other.outs is not None
+    zone_safety.forget_claims()  # a later run that removes both resources
+    emulator_server.emulator.clear_requests()
     provider.delete(created.id, created.outs)
+    # Re-listing the zone (under its lock) is the delete's one extra call: the guard's look.
+    assert api_calls(emulator_server) == ["GET", "DELETE"]
     provider.delete(created.id, created.outs)
-    assert api_calls(emulator_server) == ["POST", "DELETE", "DELETE"]
-    assert emulator_server.emulator.store.entries() == []
+    assert api_calls(emulator_server) == ["GET", "DELETE", "GET"], "gone: nothing to delete"
+    assert [e.id for e in emulator_server.emulator.store.entries()] == [other.id]
 
 
 def test_cloudflares_refusal_surfaces_with_its_code(
@@ -341,6 +374,7 @@ def test_python_attributes_carry_the_official_names_in_state() -> None:
         "adoptExisting",
         "waitForActive",
         "activeTimeoutSeconds",
+        "allowEmptyZone",
     }
     outputs = {to_state(name) for name in CustomOriginTrustStore.__annotations__}
     assert outputs >= {"zoneId", "certificate", "expiresOn", "uploadedOn", "updatedAt"}
@@ -376,3 +410,187 @@ def test_read_keeps_an_entry_whose_status_is_new_to_this_client() -> None:
     assert read.id == entry.id, "an unknown status is not 'gone'"
     assert read.outs is not None
     assert read.outs["status"] == "quarantined"
+
+
+# -- zone safety: the empty-zone guard, the successor wait, claims, pending deletion ----------
+
+
+def test_deleting_the_last_usable_ca_is_refused_unless_the_stack_opts_in(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    created = provider.create(checked())
+    assert created.outs is not None
+    zone_safety.forget_claims()
+    with pytest.raises(EmptyZoneError) as refused:
+        provider.delete(created.id, created.outs)
+    fingerprint = created.outs["fingerprintSha256"]
+    short_fingerprint = f"{fingerprint[:4]}…{fingerprint[-4:]}"
+    assert str(refused.value) == (
+        f"Refusing to delete trust store entry {created.id} (CA 'CN=Unit Root,O=Example Origin'"
+        f" (SHA-256 {short_fingerprint}))"
+        f" from zone {ZONE_ID}: it is the zone's last usable CA. With an empty store Cloudflare"
+        " falls back to its public CAs: an outage for every origin whose certificate comes from"
+        " a private CA. Nothing was deleted. If this is a mistake (a removed file, a wrong"
+        " zoneId), put the CA back in the program and run `pulumi up`. If the zone really must"
+        " be left without a CA, run `pulumi config set allowEmptyZone true`, then `pulumi up`"
+        " (which stores the setting with the stack), then this command again."
+    )
+    assert len(emulator_server.emulator.store.entries()) == 1
+    # The advice, followed: the stack config (as the engine hands it over) opts in.
+    opted_in = configured(emulator_server.base_url, **{"unit:allowEmptyZone": "true"})
+    opted_in.delete(created.id, created.outs)
+    assert emulator_server.emulator.store.entries() == []
+    opted_in.close()
+
+
+def test_the_resource_input_opts_in_and_an_expired_entry_never_counts(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    short = provider.create(checked(expiring_in(dt.timedelta(days=5), "Short Root").pem))
+    keeper = provider.create(checked(allowEmptyZone=True))
+    assert short.outs is not None
+    assert keeper.outs is not None
+    emulator_server.emulator.advance_clock(6 * 86400)  # the short one is now `expired`
+    zone_safety.forget_claims()
+    with pytest.raises(EmptyZoneError):
+        provider.delete(keeper.id, {**keeper.outs, "allowEmptyZone": False})
+    provider.delete(keeper.id, keeper.outs)  # its own allowEmptyZone input opts in
+    assert [e.id for e in emulator_server.emulator.store.entries()] == [short.id]
+    provider.delete(short.id, short.outs)  # deleting an expired entry takes nothing usable
+    assert emulator_server.emulator.store.entries() == []
+
+
+def test_parallel_deletes_of_a_zones_entries_never_empty_it(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    made = [provider.create(checked(root_ca(f"Parallel {i}").pem)) for i in range(4)]
+    zone_safety.forget_claims()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(provider.delete, m.id, m.outs) for m in made]
+    outcomes = [f.exception() for f in futures]
+    assert sum(isinstance(o, EmptyZoneError) for o in outcomes) == 1, outcomes
+    assert sum(o is None for o in outcomes) == 3, outcomes
+    assert len(emulator_server.emulator.store.entries()) == 1
+
+
+def test_a_kept_resource_claims_its_entry_so_another_delete_leaves_it(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    first = provider.create(checked())
+    spare = provider.create(checked(root_ca("Spare").pem))
+    assert first.outs is not None
+    assert spare.outs is not None
+    zone_safety.forget_claims()
+    # A later run: the resource that adopted the entry is kept (diffed without replacement),
+    # the resource that created it is removed from the program.
+    adopter = provider.diff(first.id, first.outs, checked())
+    assert not adopter.replaces
+    emulator_server.emulator.clear_requests()
+    provider.delete(first.id, first.outs)
+    assert api_calls(emulator_server) == [], "a claimed entry is handed over, not deleted"
+    assert len(emulator_server.emulator.store.entries()) == 2
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(token=TOKEN, activation_delay=1.0)], indirect=True
+)
+def test_the_last_active_ca_is_deleted_only_once_its_successor_is_active(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    old = provider.create(checked(root_ca("Old").pem))
+    assert old.outs is not None
+    emulator.advance_clock(2)
+    zone_safety.forget_claims()  # the old entry was created by an earlier run
+    new = provider.create(checked(root_ca("New").pem))
+    assert new.outs is not None
+    assert new.outs["status"] == "initializing"
+    started = time.monotonic()
+    provider.delete(old.id, old.outs)
+    assert time.monotonic() - started >= 0.5, "the delete waited for the successor"
+    [left] = emulator.store.entries()
+    assert left.id == new.id
+
+
+def test_a_timed_out_successor_wait_keeps_the_old_entry(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    old = provider.create(checked(root_ca("Old").pem, activeTimeoutSeconds=1))
+    assert old.outs is not None
+    emulator.store.activation_delay = 3600.0
+    zone_safety.forget_claims()  # the old entry was created by an earlier run
+    new = provider.create(checked(root_ca("New").pem))
+    with pytest.raises(NotActiveError) as kept:
+        provider.delete(old.id, old.outs)
+    assert str(kept.value).startswith(
+        f"Kept trust store entry {old.id} in zone {ZONE_ID}: it is the zone's last active CA"
+        f" and its successor {new.id} (initializing) did not become active within 1 s"
+    )
+    assert len(emulator.store.entries()) == 2
+    # The advice, followed: once the successor is active, the next run deletes the old one.
+    emulator.advance_clock(3600)
+    provider.delete(old.id, old.outs)
+    assert [e.id for e in emulator.store.entries()] == [new.id]
+
+
+def test_re_uploading_a_ca_whose_old_entry_is_pending_deletion_waits_then_uploads(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    emulator.store.deletion_delay = 1.0
+    keeper = provider.create(checked(root_ca("Keeper").pem))
+    first = provider.create(checked())
+    assert first.outs is not None
+    assert keeper.outs is not None
+    zone_safety.forget_claims()
+    provider.delete(first.id, first.outs)  # pending_deletion for 0.5 s, then deleted
+    # Cloudflare is reported to answer 409 while the old entry is pending deletion.
+    emulator.add_fault("error", status=409, count=1, method="POST")
+    again = provider.create(checked())
+    assert again.id != first.id
+    assert {e.id for e in emulator.store.entries() if e.deletion_requested_at is None} == {
+        keeper.id,
+        again.id,
+    }
+
+
+def test_a_deletion_that_outlasts_the_wait_fails_clearly_and_the_next_run_converges(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    emulator.store.deletion_delay = 3600.0
+    keeper = provider.create(checked(root_ca("Keeper").pem))
+    first = provider.create(checked(activeTimeoutSeconds=1))
+    assert first.outs is not None
+    assert keeper.outs is not None
+    zone_safety.forget_claims()
+    provider.delete(first.id, first.outs)
+    emulator.add_fault("error", status=409, count=2, method="POST")
+    with pytest.raises(DeletionPendingError) as pending:
+        provider.create(checked(activeTimeoutSeconds=1))
+    assert str(pending.value).endswith(
+        "and Cloudflare refuses to upload the same CA again until that deletion completes;"
+        " waited 1 s (activeTimeoutSeconds). Nothing was uploaded. Run `pulumi up` again in a"
+        " few minutes."
+    )
+    # The advice, followed: once the deletion completed, the upload goes through.
+    emulator.advance_clock(3600)
+    again = provider.create(checked())
+    assert again.id != first.id
+
+
+def test_a_409_whose_old_entry_is_already_gone_is_retried_once(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    emulator.add_fault("error", status=409, count=1, method="POST")
+    created = provider.create(checked())
+    assert [r["method"] for r in emulator.requests()] == ["POST", "GET", "POST"]
+    assert [e.id for e in emulator.store.entries()] == [created.id]
+    # Any other refusal is final: no second upload.
+    emulator.clear_requests()
+    emulator.add_fault("error", status=400, count=1, method="POST")
+    with pytest.raises(ApiError):
+        provider.create(checked(root_ca("Refused Root").pem))
+    assert [r["method"] for r in emulator.requests()] == ["POST", "GET"]

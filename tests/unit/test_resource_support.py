@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import hashes
 
 from provider import program
 from provider.client import DEFAULT_BASE_URL, EntryStatus, TrustStoreEntry
@@ -14,9 +15,11 @@ from provider.config import resolve_settings
 from provider.credentials import ApiKey, ApiToken
 from provider.errors import ConfigurationError
 from provider.lifecycle_errors import NotActiveError
-from provider.program import ProgramConfigError, find_ca_files, read_ca_file, resource_name_for
+from provider.naming import entry_resource_name, legacy_file_resource_name
+from provider.program import ProgramConfigError, find_ca_files, name_entries, read_ca_file
 from provider.waiting import wait_until_active
 from tests.certs import NOW, root_ca
+from tests.fixtures.emulator import ZONE_ID
 
 # -- configuration --------------------------------------------------------------------------
 
@@ -140,9 +143,38 @@ def test_wait_gives_up_at_once_on_an_expired_entry() -> None:
 # -- the stack program's files ---------------------------------------------------------------------
 
 
-def test_resource_names_come_from_file_names() -> None:
-    assert resource_name_for(Path("certs/Origin Root 2026.pem")) == "ca-Origin-Root-2026"
-    assert resource_name_for(Path("x/partner_root.v2.pem")) == "ca-partner_root.v2"
+def test_resource_names_come_from_zone_and_certificate_never_from_the_file(tmp_path: Path) -> None:
+    zone = "023E105F4ECEF8AD9CA31A8372D0C353"
+    ca = root_ca("Named")
+    fingerprint = ca.cert.fingerprint(hashes.SHA256()).hex()
+    assert entry_resource_name(zone, fingerprint) == f"ca-023e105f4ece-{fingerprint[:16]}"
+    (tmp_path / "a.pem").write_text(ca.pem)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "renamed.pem").write_text("\n" + ca.pem.replace("\n", "\r\n"))
+    [before] = name_entries(zone, find_ca_files(tmp_path, ["a.pem"]))
+    [after] = name_entries(zone, find_ca_files(tmp_path, ["sub/renamed.pem"]))
+    assert before == after == entry_resource_name(zone, fingerprint)
+    # The names of versions that named entries by file stay as aliases.
+    assert legacy_file_resource_name(Path("certs/Origin Root 2026.pem")) == "ca-Origin-Root-2026"
+    assert legacy_file_resource_name(Path("x/partner_root.v2.pem")) == "ca-partner_root.v2"
+
+
+def test_the_same_ca_in_two_files_of_one_zone_is_refused_before_deployment(
+    tmp_path: Path,
+) -> None:
+    ca = root_ca("Twice")
+    (tmp_path / "a.pem").write_text(ca.pem)
+    (tmp_path / "b.pem").write_text(ca.pem)
+    files = find_ca_files(tmp_path, ["a.pem", "b.pem", "a.pem"])
+    assert len(files) == 2, "the same file listed twice is one file"
+    with pytest.raises(ProgramConfigError) as refused:
+        name_entries(ZONE_ID, files)
+    fingerprint = ca.cert.fingerprint(hashes.SHA256()).hex()
+    assert str(refused.value) == (
+        f"{tmp_path / 'a.pem'} and {tmp_path / 'b.pem'} hold the same CA (SHA-256 {fingerprint})"
+        f" for zone {ZONE_ID}: a zone holds each CA once. Delete one of the two files; nothing"
+        " was changed."
+    )
 
 
 def test_files_from_a_list_and_a_folder_with_clear_refusals(tmp_path: Path) -> None:
@@ -152,7 +184,7 @@ def test_files_from_a_list_and_a_folder_with_clear_refusals(tmp_path: Path) -> N
     (tmp_path / "extra.pem").write_text(root_ca("extra").pem)
 
     found = find_ca_files(tmp_path, ["extra.pem"], "cas")
-    assert [f.resource_name for f in found] == ["ca-extra", "ca-a", "ca-b"]
+    assert [f.path.name for f in found] == ["extra.pem", "a.pem", "b.pem"]
 
     with pytest.raises(ProgramConfigError, match="No CA certificates configured"):
         find_ca_files(tmp_path)
@@ -160,10 +192,6 @@ def test_files_from_a_list_and_a_folder_with_clear_refusals(tmp_path: Path) -> N
         find_ca_files(tmp_path, certificates_dir="missing")
     with pytest.raises(ProgramConfigError, match="does not exist"):
         find_ca_files(tmp_path, ["nope.pem"])
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "a.pem").write_text(root_ca("clash").pem)
-    with pytest.raises(ProgramConfigError, match="would both be resource 'ca-a'"):
-        find_ca_files(tmp_path, ["other/a.pem"], "cas")
 
 
 def test_a_key_file_is_refused_before_anything_is_sent(tmp_path: Path) -> None:

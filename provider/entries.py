@@ -1,0 +1,158 @@
+"""The trust store entry as Cloudflare describes it: ids, statuses, timestamps, the entry itself.
+
+Pure: no HTTP, no logging. The client turns each JSON entry into a ``TrustStoreEntry`` with
+``parse_entry`` and translates its ``ValueError`` into a ``MalformedResponseError``; the
+provider and the stack program use the dataclass and the statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import operator
+import re
+from dataclasses import dataclass
+
+from policies.trust_rules.printable import echo_input
+from provider.errors import InvalidInputError
+
+MAX_ID_LENGTH = 32
+#: Distinct timestamps remembered by parse_rfc3339 (a few hundred bytes each).
+RFC3339_CACHE_SIZE = 4096
+
+_ID_PATTERN = re.compile(rf"[0-9a-fA-F]{{1,{MAX_ID_LENGTH}}}")
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
+)
+#: Longest text a timestamp can be; longer strings are refused without being quoted.
+_MAX_TIMESTAMP_LENGTH = 64
+
+
+class EntryStatus(enum.StrEnum):
+    """Lifecycle of a trust store entry, as documented by Cloudflare.
+
+    ``TrustStoreEntry.status`` is one of these, or the plain string Cloudflare sent when it is
+    a status added after this client was written: a new status must not break every call.
+    Members compare equal to their strings, so ``entry.status == "active"`` works for both.
+    """
+
+    INITIALIZING = "initializing"
+    PENDING_DEPLOYMENT = "pending_deployment"
+    ACTIVE = "active"
+    PENDING_DELETION = "pending_deletion"
+    DELETED = "deleted"
+    EXPIRED = "expired"
+
+
+_STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
+#: Statuses of an entry on its way out: it no longer counts as present in the zone.
+LEAVING_STATUSES = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
+
+
+@dataclass(frozen=True)
+class TrustStoreEntry:
+    """One root CA certificate in a zone's Custom Origin Trust Store."""
+
+    id: str
+    certificate: str
+    expires_on: dt.datetime
+    issuer: str
+    signature: str
+    #: A documented status, or Cloudflare's own string for one this client does not know.
+    status: EntryStatus | str
+    updated_at: dt.datetime
+    uploaded_on: dt.datetime
+
+
+def parse_status(value: str) -> EntryStatus | str:
+    """The documented status, or ``value`` itself for one this client does not know."""
+    return _STATUS_BY_VALUE.get(value, value)
+
+
+@functools.lru_cache(maxsize=RFC3339_CACHE_SIZE)
+def parse_rfc3339(text: str) -> dt.datetime:
+    """Parse an RFC 3339 timestamp strictly (offset required) into an aware UTC datetime.
+
+    Cached: listings repeat the same instants (uploaded_on == updated_at, batch uploads, the
+    same zone listed again), and parsing is most of a listing's client-side cost.
+    """
+    if len(text) > _MAX_TIMESTAMP_LENGTH:
+        raise ValueError(f"a {len(text)}-character string is not an RFC 3339 timestamp")
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    fraction = (match["fraction"] or ".")[1:7].ljust(6, "0")
+    offset = match["offset"].upper()
+    if offset != "Z":
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"{text!r} has an invalid UTC offset")
+    iso = f"{match['date']}T{match['time']}.{fraction}{'+00:00' if offset == 'Z' else offset}"
+    return dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
+
+
+def echo_id(value: str) -> str:
+    """How a refused id is quoted: as ``echo_input`` quotes any refused value (a secret pasted
+    into the wrong setting is not written to logs)."""
+    return echo_input(value)
+
+
+def validate_id(value: object, parameter: str) -> str:
+    """``value`` lowercased if it is a Cloudflare id (1-32 hex digits), so it cannot alter a
+    request path; Cloudflare's ids are lowercase hex, and the API may not match other case."""
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"{parameter} must be a string of hex digits, not {type(value).__name__}.",
+            parameter=parameter,
+        )
+    if _ID_PATTERN.fullmatch(value) is None:
+        raise InvalidInputError(
+            f"{parameter} {echo_id(value)} is not a Cloudflare id: expected 1 to"
+            f" {MAX_ID_LENGTH} hex digits, like 023e105f4ecef8ad9ca31a8372d0c353 (see the zone's"
+            " Overview page).",
+            parameter=parameter,
+        )
+    return value.lower()
+
+
+ENTRY_FIELD_NAMES = (
+    "id",
+    "certificate",
+    "expires_on",
+    "issuer",
+    "signature",
+    "status",
+    "updated_at",
+    "uploaded_on",
+)
+_ENTRY_FIELDS = operator.itemgetter(*ENTRY_FIELD_NAMES)
+
+
+def parse_entry(data: object) -> TrustStoreEntry:
+    """The entry in one JSON object of Cloudflare's; ``ValueError`` says what is wrong."""
+    # On the hot path of every listing: one look-up for all eight fields, then checks.
+    if not isinstance(data, dict):
+        raise ValueError("'result' is not an entry object")
+    try:
+        values = _ENTRY_FIELDS(data)
+    except KeyError:
+        values = tuple(data.get(name) for name in ENTRY_FIELD_NAMES)
+    for name, value in zip(ENTRY_FIELD_NAMES, values, strict=True):
+        if type(value) is not str:
+            raise ValueError(f"an entry is malformed: field {name!r} is missing or not a string")
+    id_, certificate, expires_on, issuer, signature, status, updated_at, uploaded_on = values
+    try:
+        return TrustStoreEntry(
+            id=validate_id(id_, "id"),
+            certificate=certificate,
+            expires_on=parse_rfc3339(expires_on),
+            issuer=issuer,
+            signature=signature,
+            status=parse_status(status),
+            updated_at=parse_rfc3339(updated_at),
+            uploaded_on=parse_rfc3339(uploaded_on),
+        )
+    except (ValueError, InvalidInputError) as exc:
+        raise ValueError(f"an entry is malformed: {exc}") from exc
