@@ -1,19 +1,26 @@
-"""Errors raised by the Cloudflare trust store client.
+"""Every error the provider raises on purpose: the client's and the resource lifecycle's.
 
 One tree, so callers can catch as broadly or as narrowly as they need::
 
     TrustStoreError                 base: catch this to handle every failure below
+    │   failures of the client (one API call, or building the client)
     ├── ConfigurationError          the client cannot be built as asked (credentials, URL, TLS)
     ├── InvalidInputError           an argument was refused before any request was sent
     ├── TransportError              no complete answer in time, still after retries
-    └── ApiError                    Cloudflare answered with a failure, or unreadably
-        ├── AuthenticationError     HTTP 401/403: bad credentials or missing permission
-        ├── NotFoundError           HTTP 404: no such entry in that zone
-        ├── AcmNotEnabledError      code 1450: the zone lacks Advanced Certificate Manager
-        ├── RateLimitedError        HTTP 429, still after retries
-        ├── ServerError             HTTP 408/5xx, still after retries
-        └── MalformedResponseError  a success whose body breaks the documented contract, or
-                                    cannot be read within the client's bounds (size, nesting)
+    ├── ApiError                    Cloudflare answered with a failure, or unreadably
+    │   ├── AuthenticationError     HTTP 401/403: bad credentials or missing permission
+    │   ├── NotFoundError           HTTP 404: no such entry in that zone
+    │   ├── AcmNotEnabledError      code 1450: the zone lacks Advanced Certificate Manager
+    │   ├── RateLimitedError        HTTP 429, still after retries
+    │   ├── ServerError             HTTP 408/5xx, still after retries
+    │   └── MalformedResponseError  a success whose body breaks the documented contract, or
+    │                               cannot be read within the client's bounds (size, nesting)
+    │   decisions of the resource's lifecycle about one entry
+    ├── DuplicateEntryError         the zone already holds this certificate; not adopted
+    │   └── EntryClaimedError       ... and another resource of this stack manages it
+    ├── NotActiveError              the entry did not reach ``active`` (timeout, expired, gone)
+    ├── EmptyZoneError              a delete would leave the zone without a usable CA
+    └── DeletionPendingError        the same CA's old entry is still being deleted
 
 Lower-level errors (httpx, JSON, date parsing) are translated at the client boundary; they are
 not chained when their own text quotes the server (which may echo a secret). Messages name the
@@ -301,3 +308,53 @@ class MalformedResponseError(ApiError):
         "The answer does not match Cloudflare's documented API: check that the base URL"
         " (CLOUDFLARE_BASE_URL) points at the Cloudflare API, not at a proxy or web page."
     )
+
+
+# -- decisions of the resource's lifecycle ------------------------------------------------------
+
+
+class _EntryError(TrustStoreError):
+    """A decision about one entry of one zone."""
+
+    def __init__(self, message: str, *, zone_id: str, entry_id: str) -> None:
+        super().__init__(message)
+        self.zone_id = zone_id
+        self.entry_id = entry_id
+
+    def _fields(self) -> dict[str, Any]:
+        return {"message": self.message, "zone_id": self.zone_id, "entry_id": self.entry_id}
+
+
+class DuplicateEntryError(_EntryError):
+    """Cloudflare refused the upload because the zone already holds the same certificate."""
+
+
+class NotActiveError(TrustStoreError):
+    """The entry did not become ``active`` within the wait the resource was given."""
+
+    def __init__(self, message: str, *, zone_id: str, entry_id: str, last_status: str) -> None:
+        super().__init__(message)
+        self.zone_id = zone_id
+        self.entry_id = entry_id
+        self.last_status = last_status
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "zone_id": self.zone_id,
+            "entry_id": self.entry_id,
+            "last_status": self.last_status,
+        }
+
+
+class EntryClaimedError(DuplicateEntryError):
+    """Adoption refused: another resource of the same stack manages the entry."""
+
+
+class EmptyZoneError(_EntryError):
+    """A delete refused: it would leave the zone with no usable CA (see ``allowEmptyZone``)."""
+
+
+class DeletionPendingError(_EntryError):
+    """An upload refused while the zone's earlier entry of the same CA is still being deleted,
+    and that deletion did not finish within the wait."""

@@ -65,7 +65,17 @@ from provider.config import (
     CONFIG_EMAIL,
     resolve_settings,
 )
-from provider.errors import ApiError, InvalidInputError, NotFoundError, TrustStoreError
+from provider.errors import (
+    ApiError,
+    DeletionPendingError,
+    DuplicateEntryError,
+    EmptyZoneError,
+    EntryClaimedError,
+    InvalidInputError,
+    NotActiveError,
+    NotFoundError,
+    TrustStoreError,
+)
 from provider.inputs import (
     ALL_INPUTS,
     ALLOW_EMPTY_ZONE,
@@ -75,13 +85,6 @@ from provider.inputs import (
     Options,
     check_inputs,
     python_name,
-)
-from provider.lifecycle_errors import (
-    DeletionPendingError,
-    DuplicateEntryError,
-    EmptyZoneError,
-    EntryClaimedError,
-    NotActiveError,
 )
 from provider.outputs import ADOPTED, ALL_OUTPUTS, STATUS, build_outputs, timestamp
 from provider.waiting import poll_until, wait_until_active
