@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from policies.trust_rules.printable import printable
 from provider.redaction import redact
@@ -69,23 +69,34 @@ def quote_server_text(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
-def _rebuild(cls: type[TrustStoreError], fields: dict[str, Any]) -> TrustStoreError:
-    return cls(**fields)
+def _rebuild(
+    cls: type[TrustStoreError], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> TrustStoreError:
+    return cls(*args, **kwargs)
 
 
 class TrustStoreError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    Errors cross the dynamic provider's process boundary pickled, and the default exception
+    pickling replays only ``args`` (the message), which keyword-only constructors refuse. So
+    every error keeps the arguments it was built with and is rebuilt from them: a subclass
+    needs no pickling code of its own. Constructors therefore take only what may be shown.
+    """
+
+    _built_with: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        error = super().__new__(cls, *args)
+        error._built_with = (args, kwargs)
+        return error
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
-    def _fields(self) -> dict[str, Any]:
-        return {"message": self.message}
-
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only constructors do not survive the default exception pickling.
-        return (_rebuild, (type(self), self._fields()))
+        return (_rebuild, (type(self), *self._built_with))
 
     def __str__(self) -> str:
         return self.message
@@ -101,9 +112,6 @@ class InvalidInputError(TrustStoreError):
     def __init__(self, message: str, *, parameter: str) -> None:
         super().__init__(message)
         self.parameter = parameter
-
-    def _fields(self) -> dict[str, Any]:
-        return {"message": self.message, "parameter": self.parameter}
 
 
 def describe_call(operation: str, zone_id: str, entry_id: str | None) -> str:
@@ -138,15 +146,6 @@ class _RequestError(TrustStoreError):
     def _compose(self) -> str:
         raise NotImplementedError
 
-    def _call_fields(self) -> dict[str, Any]:
-        return {
-            "operation": self.operation,
-            "zone_id": self.zone_id,
-            "entry_id": self.entry_id,
-            "attempts": self.attempts,
-            "outcome_unknown": self.outcome_unknown,
-        }
-
     def _outcome_note(self) -> str:
         if not self.outcome_unknown:
             return ""
@@ -157,10 +156,11 @@ class _RequestError(TrustStoreError):
             )
         return " An earlier attempt may have reached Cloudflare; check the entry before retrying."
 
-    def with_attempts(self, attempts: int, *, outcome_unknown: bool) -> _RequestError:
+    def with_attempts(self, attempts: int, *, outcome_unknown: bool) -> Self:
         """A copy recording how many attempts were made, for the error raised after retries."""
-        fields = {**self._fields(), "attempts": attempts, "outcome_unknown": outcome_unknown}
-        return _rebuild(type(self), fields)  # type: ignore[return-value]
+        args, kwargs = self._built_with
+        kwargs = {**kwargs, "attempts": attempts, "outcome_unknown": outcome_unknown}
+        return type(self)(*args, **kwargs)
 
 
 class TransportError(_RequestError):
@@ -194,9 +194,6 @@ class TransportError(_RequestError):
             f"{self._outcome_note()} Check network access, proxy settings and the base URL"
             " (CLOUDFLARE_BASE_URL), then try again."
         )
-
-    def _fields(self) -> dict[str, Any]:
-        return {**self._call_fields(), "host": self.host, "reason": self.reason}
 
 
 class ApiError(_RequestError):
@@ -244,15 +241,6 @@ class ApiError(_RequestError):
             f" {self.status_code}{_attempts_text(self.attempts)}: {said}."
             f"{self._outcome_note()} {self.hint}"
         )
-
-    def _fields(self) -> dict[str, Any]:
-        return {
-            **self._call_fields(),
-            "status_code": self.status_code,
-            "errors": self.errors,
-            "detail": self.detail,
-            "hint": self.hint,
-        }
 
 
 class AuthenticationError(ApiError):
@@ -321,9 +309,6 @@ class _EntryError(TrustStoreError):
         self.zone_id = zone_id
         self.entry_id = entry_id
 
-    def _fields(self) -> dict[str, Any]:
-        return {"message": self.message, "zone_id": self.zone_id, "entry_id": self.entry_id}
-
 
 class DuplicateEntryError(_EntryError):
     """Cloudflare refused the upload because the zone already holds the same certificate."""
@@ -337,14 +322,6 @@ class NotActiveError(TrustStoreError):
         self.zone_id = zone_id
         self.entry_id = entry_id
         self.last_status = last_status
-
-    def _fields(self) -> dict[str, Any]:
-        return {
-            "message": self.message,
-            "zone_id": self.zone_id,
-            "entry_id": self.entry_id,
-            "last_status": self.last_status,
-        }
 
 
 class EntryClaimedError(DuplicateEntryError):
