@@ -24,7 +24,7 @@ from provider.errors import (
     ConfigurationError,
     TransportError,
 )
-from provider.inputs import check_inputs
+from provider.properties import check_inputs
 from tests.certs import NOW, CertSpec, build, root_ca
 from tests.fixtures.emulator import ZONE_ID
 

@@ -30,7 +30,7 @@ from provider.errors import (
     EntryClaimedError,
     NotActiveError,
 )
-from provider.inputs import WITHHELD_KEY_MATERIAL
+from provider.properties import WITHHELD_KEY_MATERIAL
 from provider.resource import (
     CustomOriginTrustStore,
     CustomOriginTrustStoreArgs,
