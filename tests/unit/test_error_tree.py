@@ -61,7 +61,7 @@ def test_every_error_class_is_drawn_in_the_module_tree() -> None:
         for name, value in vars(errors).items()
         if inspect.isclass(value) and issubclass(value, TrustStoreError) and name[0] != "_"
     ]
-    assert len(classes) == 16
+    assert len(classes) >= 16, classes
     tree = errors.__doc__ or ""
     for name in classes:
         assert f" {name}  " in tree, name
