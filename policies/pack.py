@@ -42,7 +42,6 @@ from policies.trust_rules.catalog import (
     POLICY_CONFIG,
     RESOURCE_POLICIES,
     STACK_POLICIES,
-    TRUST_STORE_TYPES,
     Level,
     PolicySpec,
     ResourcePolicy,
@@ -54,14 +53,21 @@ from policies.trust_rules.catalog import (
 from policies.trust_rules.catalog import Severity as RuleSeverity
 from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import Entry, Place
+from policies.trust_rules.resource_type import (
+    ALREADY_DEPLOYED,
+    CERTIFICATE,
+    STATUS,
+    TRUST_STORE_TYPES,
+    UNUSABLE_STATUSES,
+    UPLOADED_ON,
+    ZONE_ID,
+)
 
 PACK_NAME = "cloudflare-origin-trust-store"
 PACK_DESCRIPTION = (
     "Checks Cloudflare custom origin trust store entries: one well-formed, strong, valid root CA "
     "each, and every zone covered with a successor ready before expiry."
 )
-CERTIFICATE_KEY = "certificate"
-ZONE_KEY = "zoneId"
 
 
 class _Unknown:
@@ -85,16 +91,6 @@ _UNKNOWN_SENTINELS = frozenset(
 )
 _LEVELS = {level: EnforcementLevel(level.value) for level in Level}
 _SEVERITIES = {severity: Severity(severity.value) for severity in RuleSeverity}
-
-
-#: Output both resource types carry: Cloudflare's status of the entry.
-STATUS_KEY = "status"
-#: Statuses of an entry that does not serve its zone: on its way out, or expired.
-UNUSABLE_STATUSES = frozenset({"pending_deletion", "deleted", "expired"})
-#: Output both resource types carry once the entry exists in Cloudflare.
-UPLOADED_ON_KEY = "uploadedOn"
-#: Checked input the dynamic provider sets when the resource already holds this certificate.
-ALREADY_DEPLOYED_KEY = "alreadyDeployed"
 
 
 def read_property(props: Mapping[str, Any], key: str) -> object:
@@ -131,15 +127,15 @@ def _resource_validation(policy: ResourcePolicy) -> Any:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in TRUST_STORE_TYPES:
             return
-        certificate = read_property(args.props, CERTIFICATE_KEY)
+        certificate = read_property(args.props, CERTIFICATE)
         if certificate is UNKNOWN:
             args.not_applicable(
                 f"the certificate of '{args.name}' is not known until apply, so "
                 f"{policy.spec.name} cannot judge it during preview; it runs again on update"
             )
-        place = _place(args.name, args.urn, read_property(args.props, ZONE_KEY))
+        place = _place(args.name, args.urn, read_property(args.props, ZONE_ID))
         settings = _settings(policy.spec, args)
-        deployed = read_property(args.props, ALREADY_DEPLOYED_KEY) is True
+        deployed = read_property(args.props, ALREADY_DEPLOYED) is True
         entry = entry_for(certificate, place, deployed=deployed)
         evaluation = policy.evaluate(entry, utc_now(), settings)
         if evaluation.not_applicable is not None:
@@ -157,18 +153,18 @@ def _stack_validation(policy: StackPolicy) -> Any:
         for resource in args.resources:
             if resource.resource_type not in TRUST_STORE_TYPES:
                 continue
-            if read_property(resource.props, STATUS_KEY) in UNUSABLE_STATUSES:
+            if read_property(resource.props, STATUS) in UNUSABLE_STATUSES:
                 # Being deleted or expired (seen after a refresh): it does not cover its zone.
                 continue
-            certificate = read_property(resource.props, CERTIFICATE_KEY)
-            zone_id = read_property(resource.props, ZONE_KEY)
+            certificate = read_property(resource.props, CERTIFICATE)
+            zone_id = read_property(resource.props, ZONE_ID)
             place = _place(resource.name, resource.urn, zone_id)
             if certificate is UNKNOWN or zone_id is UNKNOWN:
                 pending.append(place)
             else:
                 # Outputs of an entry this deployment does not create or replace carry the
                 # upload time; a new or replacing one has none yet during preview.
-                deployed = isinstance(read_property(resource.props, UPLOADED_ON_KEY), str)
+                deployed = isinstance(read_property(resource.props, UPLOADED_ON), str)
                 entries.append(entry_for(certificate, place, deployed=deployed))
         settings = _settings(policy.spec, args)
         evaluation = policy.evaluate(entries, pending, utc_now(), settings)

@@ -14,7 +14,6 @@ _EXPORTS = {
     "CustomOriginTrustStore": "provider.resource",
     "CustomOriginTrustStoreArgs": "provider.resource",
     "CustomOriginTrustStoreProvider": "provider.resource",
-    "TYPE_TOKEN": "provider.resource",
     "declare_trust_store": "provider.program",
     "find_ca_files": "provider.program",
     "export_entries": "provider.program",

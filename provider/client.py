@@ -42,6 +42,7 @@ import httpx
 import tenacity
 
 from policies.trust_rules.printable import printable
+from policies.trust_rules.resource_type import LEAVING_STATUSES, EntryStatus
 from provider.bounded_http import (
     ACCEPT_ENCODING,
     DEFAULT_EXCHANGE_DEADLINE,
@@ -53,13 +54,8 @@ from provider.bounded_http import (
 )
 from provider.credentials import Credentials, credentials_from_env
 from provider.entries import (
-    LEAVING_STATUSES,
-    MAX_ID_LENGTH,
-    EntryStatus,
     TrustStoreEntry,
-    echo_id,
     parse_entry,
-    parse_rfc3339,
     parse_status,
     validate_id,
 )
@@ -121,18 +117,6 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _T = TypeVar("_T")
 #: Distinct unknown statuses one client warns about; beyond that it stays quiet.
 _MAX_UNKNOWN_STATUS_WARNINGS = 16
-
-#: Names other modules import from here; the entry model lives in ``provider.entries``.
-__all__ = [
-    "LEAVING_STATUSES",
-    "MAX_ID_LENGTH",
-    "EntryStatus",
-    "TrustStoreClient",
-    "TrustStoreEntry",
-    "echo_id",
-    "parse_rfc3339",
-    "validate_id",
-]
 
 
 def _validate_certificate(certificate: object) -> str:

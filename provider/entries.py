@@ -8,13 +8,13 @@ provider and the stack program use the dataclass and the statuses.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 import operator
 import re
 from dataclasses import dataclass
 
 from policies.trust_rules.printable import echo_input
+from policies.trust_rules.resource_type import EntryStatus
 from provider.errors import InvalidInputError
 
 MAX_ID_LENGTH = 32
@@ -30,25 +30,7 @@ _RFC3339 = re.compile(
 _MAX_TIMESTAMP_LENGTH = 64
 
 
-class EntryStatus(enum.StrEnum):
-    """Lifecycle of a trust store entry, as documented by Cloudflare.
-
-    ``TrustStoreEntry.status`` is one of these, or the plain string Cloudflare sent when it is
-    a status added after this client was written: a new status must not break every call.
-    Members compare equal to their strings, so ``entry.status == "active"`` works for both.
-    """
-
-    INITIALIZING = "initializing"
-    PENDING_DEPLOYMENT = "pending_deployment"
-    ACTIVE = "active"
-    PENDING_DELETION = "pending_deletion"
-    DELETED = "deleted"
-    EXPIRED = "expired"
-
-
 _STATUS_BY_VALUE = {status.value: status for status in EntryStatus}
-#: Statuses of an entry on its way out: it no longer counts as present in the zone.
-LEAVING_STATUSES = frozenset({EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
 
 @dataclass(frozen=True)

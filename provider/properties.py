@@ -39,23 +39,23 @@ from policies.trust_rules.errors import (
     NotTextError,
     PrivateKeyMaterialError,
 )
-from provider.client import MAX_CERTIFICATE_LENGTH, TrustStoreEntry
-from provider.entries import echo_id
+from policies.trust_rules.resource_type import (
+    ALREADY_DEPLOYED,
+    CERTIFICATE,
+    STATUS,
+    UPLOADED_ON,
+    ZONE_ID,
+)
+from provider.client import MAX_CERTIFICATE_LENGTH
+from provider.entries import TrustStoreEntry, echo_id
 
 # -- inputs: names and checks ---------------------------------------------------------------------
 
-# Input property names, as the official provider names them where it has them.
-ZONE_ID = "zoneId"
-CERTIFICATE = "certificate"
 # Our own options (the official resource has no equivalent).
 ADOPT_EXISTING = "adoptExisting"
 WAIT_FOR_ACTIVE = "waitForActive"
 ACTIVE_TIMEOUT_SECONDS = "activeTimeoutSeconds"
 ALLOW_EMPTY_ZONE = "allowEmptyZone"
-#: Set by check, never by the user: this resource already holds this certificate in this zone
-#: (the engine passed it as the old inputs). The policy pack refuses near-expiry CAs only when
-#: a deployment adds them, and reports ones already deployed without blocking their fix.
-ALREADY_DEPLOYED = "alreadyDeployed"
 
 #: Both replace the entry when they change: Cloudflare has no update call for an entry.
 REPLACING_INPUTS = (ZONE_ID, CERTIFICATE)
@@ -302,8 +302,6 @@ class Options:
 EXPIRES_ON = "expiresOn"
 ISSUER = "issuer"
 SIGNATURE = "signature"
-STATUS = "status"
-UPLOADED_ON = "uploadedOn"
 UPDATED_AT = "updatedAt"
 FINGERPRINT_SHA256 = "fingerprintSha256"
 SUBJECT = "subject"

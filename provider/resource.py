@@ -49,14 +49,17 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 
 from policies.trust_rules import certificates
-from provider import host_errors, zone_safety
-from provider.client import (
+from policies.trust_rules.resource_type import (
+    CERTIFICATE,
+    DYNAMIC_MODULE,
+    DYNAMIC_NAME,
     LEAVING_STATUSES,
+    STATUS,
+    ZONE_ID,
     EntryStatus,
-    TrustStoreClient,
-    TrustStoreEntry,
-    certificate_identity,
 )
+from provider import host_errors, zone_safety
+from provider.client import TrustStoreClient, certificate_identity
 from provider.config import (
     CONFIG_API_KEY,
     CONFIG_API_TOKEN,
@@ -64,6 +67,7 @@ from provider.config import (
     CONFIG_EMAIL,
     resolve_settings,
 )
+from provider.entries import TrustStoreEntry
 from provider.errors import (
     ApiError,
     DeletionPendingError,
@@ -80,10 +84,7 @@ from provider.properties import (
     ALL_INPUTS,
     ALL_OUTPUTS,
     ALLOW_EMPTY_ZONE,
-    CERTIFICATE,
     OPTION_INPUTS,
-    STATUS,
-    ZONE_ID,
     Options,
     build_outputs,
     check_inputs,
@@ -95,11 +96,6 @@ from provider.waiting import poll_until, wait_until_active
 
 _LOG = logging.getLogger(__name__)
 host_errors.install()
-
-#: The type token in state: ``pulumi-python:dynamic/cloudflare:CustomOriginTrustStore``.
-MODULE = "cloudflare"
-TYPE_NAME = "CustomOriginTrustStore"
-TYPE_TOKEN = f"pulumi-python:dynamic/{MODULE}:{TYPE_NAME}"
 
 PROVIDER_KEY = "__provider"
 #: Cloudflare's answer to re-uploading a CA whose old entry is still being deleted
@@ -478,7 +474,7 @@ _STATE_NAMES = {python_name(key): key for key in (*ALL_INPUTS, *ALL_OUTPUTS)}
 _PYTHON_NAMES = {state: python for python, state in _STATE_NAMES.items()}
 
 
-class CustomOriginTrustStore(DynamicResource, module=MODULE, name=TYPE_NAME):
+class CustomOriginTrustStore(DynamicResource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
     """One root CA certificate in a zone's Custom Origin Trust Store.
 
     Attributes are snake_case in Python; in state they carry the official provider's names

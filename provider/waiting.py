@@ -14,14 +14,12 @@ import math
 import time
 from collections.abc import Callable
 
-from provider.client import EntryStatus, TrustStoreEntry
+from policies.trust_rules.resource_type import UNUSABLE_STATUSES, EntryStatus
+from provider.entries import TrustStoreEntry
 from provider.errors import NotActiveError, NotFoundError
 
 #: Seconds between polls: Cloudflare's deployment takes seconds to minutes.
 DEFAULT_POLL_INTERVAL = 2.0
-
-#: States from which an entry never becomes active.
-_HOPELESS = frozenset({EntryStatus.EXPIRED, EntryStatus.PENDING_DELETION, EntryStatus.DELETED})
 
 
 def poll_until(
@@ -68,7 +66,7 @@ def wait_until_active(
                 raise _not_active(latest[0], zone_id, "it disappeared while waiting") from None
         fetched[0] = True
         status = latest[0].status
-        if status in _HOPELESS:
+        if status in UNUSABLE_STATUSES:  # it will never become active
             raise _not_active(latest[0], zone_id, f"it is {status}, so it never will be")
         return status == EntryStatus.ACTIVE
 

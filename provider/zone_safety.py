@@ -25,7 +25,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from provider.client import LEAVING_STATUSES, EntryStatus, TrustStoreEntry
+from policies.trust_rules.resource_type import LEAVING_STATUSES, EntryStatus
+from provider.entries import TrustStoreEntry
 
 USABLE_STATUSES = frozenset(
     {EntryStatus.INITIALIZING, EntryStatus.PENDING_DEPLOYMENT, EntryStatus.ACTIVE}

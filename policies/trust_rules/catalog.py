@@ -19,11 +19,6 @@ from .errors import CertificateInputError, PolicyConfigError
 from .outcomes import PASSED, Entry, Evaluation, Place, Violation
 from .printable import echo_input, echo_name
 
-#: The two resource types that are trust-store entries; every other type is ignored.
-DYNAMIC_TYPE = "pulumi-python:dynamic/cloudflare:CustomOriginTrustStore"
-OFFICIAL_TYPE = "cloudflare:index/customOriginTrustStore:CustomOriginTrustStore"
-TRUST_STORE_TYPES = frozenset({DYNAMIC_TYPE, OFFICIAL_TYPE})
-
 DEFAULT_MIN_DAYS_REMAINING = 30
 DEFAULT_WARN_DAYS_REMAINING = 90
 DEFAULT_MAX_LIFETIME_USED_PERCENT = 67

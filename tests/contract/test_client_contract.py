@@ -19,7 +19,8 @@ from emulator import EmulatorConfig
 from emulator.control import EmulatorControl
 from emulator.process import EmulatorProcess
 from emulator.server import EmulatorServer
-from provider.client import EntryStatus, TrustStoreClient
+from policies.trust_rules.resource_type import EntryStatus
+from provider.client import TrustStoreClient
 from provider.credentials import ApiKey, ApiToken
 from provider.errors import (
     AcmNotEnabledError,

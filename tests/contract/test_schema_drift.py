@@ -11,7 +11,7 @@ import pytest
 from emulator import Emulator
 from emulator.state import STATUSES, Entry
 from emulator.transport import EmulatorTransport
-from provider.client import EntryStatus
+from policies.trust_rules.resource_type import EntryStatus
 from tests.certs import root_ca
 from tests.contract.schema import PINNED, assert_all_conform, contract_errors
 

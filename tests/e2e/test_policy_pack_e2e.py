@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from policies.trust_rules.resource_type import DYNAMIC_TYPE
 from tests.certs import CertSpec, build, intermediate_ca, leaf, root_ca, rsa_key
 from tests.fixtures.pulumi import ProjectFactory
 from tests.fixtures.stack import StackFactory, TrustStoreStack
@@ -22,7 +23,6 @@ from tests.fixtures.stack import StackFactory, TrustStoreStack
 pytestmark = pytest.mark.e2e
 
 DAY = dt.timedelta(days=1)
-DYNAMIC_TYPE = "pulumi-python:dynamic/cloudflare:CustomOriginTrustStore"
 
 
 def ca_pem(

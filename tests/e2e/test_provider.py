@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 
+from policies.trust_rules.resource_type import DYNAMIC_TYPE
 from provider.client import TrustStoreClient
 from provider.credentials import ApiToken
-from provider.resource import TYPE_TOKEN
 from tests.certs import expiring_in, root_ca
 from tests.fixtures.stack import API_TOKEN, StackFactory, TrustStoreStack
 
@@ -74,7 +74,7 @@ def test_up_creates_one_entry_per_ca_with_one_request_each_and_a_second_up_calls
     assert up.changes == {"create": 2}, up  # the stack and the entry
     assert calls(stack) == [("POST", stack.zone_id)]
 
-    [entry] = stack.workspace.resources(TYPE_TOKEN)
+    [entry] = stack.workspace.resources(DYNAMIC_TYPE)
     assert entry["type"] == "pulumi-python:dynamic/cloudflare:CustomOriginTrustStore"
     assert set(entry["inputs"]) >= STATE_INPUTS, entry["inputs"]
     assert set(entry["outputs"]) >= STATE_OUTPUTS, entry["outputs"]

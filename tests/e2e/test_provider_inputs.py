@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from provider.resource import TYPE_TOKEN
+from policies.trust_rules.resource_type import DYNAMIC_TYPE
 from tests.certs import intermediate_ca, leaf, root_ca
 from tests.fixtures.pulumi import ProjectFactory
 from tests.fixtures.stack import API_TOKEN, StackFactory
@@ -149,7 +149,7 @@ def test_the_api_token_never_reaches_state_outputs_or_logs(
     shown = stack.workspace.export(show_secrets=True)["deployment"]["resources"]
     holders = [r["type"] for r in shown if API_TOKEN in str(r)]
     assert holders in ([], ["pulumi:providers:pulumi-python"]), holders
-    for record in stack.workspace.resources(TYPE_TOKEN):
+    for record in stack.workspace.resources(DYNAMIC_TYPE):
         assert API_TOKEN not in str(record)
     assert API_TOKEN not in str(stack.workspace.outputs())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from policies.trust_rules import certificates
-from provider.resource import TYPE_TOKEN
+from policies.trust_rules.resource_type import DYNAMIC_TYPE
 from tests.certs import CertSpec, build, expiring_in, root_ca
 from tests.fixtures.stack import API_TOKEN, STACK_PROGRAM, StackFactory, TrustStoreStack
 
@@ -150,7 +150,7 @@ def test_renames_never_empty_a_zone_and_neither_do_destroy_nor_duplicates(
     stack.workspace.up()
     stack.workspace.destroy()
     assert stack.live_entries() == []
-    assert stack.workspace.resources(TYPE_TOKEN) == []
+    assert stack.workspace.resources(DYNAMIC_TYPE) == []
 
 
 def test_an_entry_another_resource_manages_is_never_adopted(
@@ -169,7 +169,7 @@ def test_an_entry_another_resource_manages_is_never_adopted(
     stack.workspace.set_config("declareTwice", "false")
     stack.workspace.up()
     assert len(live_ids(stack)) == 1
-    [record] = stack.workspace.resources(TYPE_TOKEN)
+    [record] = stack.workspace.resources(DYNAMIC_TYPE)
     assert record["id"] in live_ids(stack)
 
 

@@ -10,13 +10,9 @@ import ssl
 
 import pytest
 
-from provider.client import (
-    DEFAULT_BASE_URL,
-    TrustStoreClient,
-    parse_rfc3339,
-    validate_id,
-)
+from provider.client import DEFAULT_BASE_URL, TrustStoreClient
 from provider.credentials import ApiKey, ApiToken, credentials_from_env
+from provider.entries import parse_rfc3339, validate_id
 from provider.errors import ConfigurationError, InvalidInputError, TransportError
 from provider.retry import RetryableFailure, RetryPolicy, parse_retry_after
 

@@ -15,8 +15,10 @@ import pytest
 from emulator import Emulator, EmulatorConfig
 from emulator.clock import FrozenClock
 from emulator.transport import EmulatorTransport
-from provider.client import MAX_PAGES, EntryStatus, TrustStoreClient, TrustStoreEntry
+from policies.trust_rules.resource_type import EntryStatus
+from provider.client import MAX_PAGES, TrustStoreClient
 from provider.credentials import ApiKey, ApiToken
+from provider.entries import TrustStoreEntry
 from provider.error_hints import CODE_HINTS
 from provider.errors import (
     AcmNotEnabledError,

@@ -19,7 +19,7 @@ from pulumi.output import Unknown
 from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
 from provider import zone_safety
-from provider.client import TrustStoreEntry
+from provider.entries import TrustStoreEntry
 from provider.errors import (
     AcmNotEnabledError,
     ApiError,

@@ -9,10 +9,12 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import hashes
 
+from policies.trust_rules.resource_type import EntryStatus
 from provider import program
-from provider.client import DEFAULT_BASE_URL, EntryStatus, TrustStoreEntry
+from provider.client import DEFAULT_BASE_URL
 from provider.config import resolve_settings
 from provider.credentials import ApiKey, ApiToken
+from provider.entries import TrustStoreEntry
 from provider.errors import ConfigurationError, NotActiveError
 from provider.naming import entry_resource_name, legacy_file_resource_name
 from provider.program import ProgramConfigError, find_ca_files, name_entries, read_ca_file
