@@ -9,7 +9,6 @@ a ``--db`` that cannot be used: one line on stderr, exit 2, the db file left unt
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import math
 import signal
 import sqlite3
@@ -24,6 +23,7 @@ from emulator.config import DEFAULT_TOKEN, EmulatorConfig, parse_rate_limit
 from emulator.server import DEFAULT_HOST, EmulatorServer
 from emulator.state import StoreFileError
 from emulator.zones import parse_zone_declaration
+from loopback import is_loopback
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,18 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not (args.allow_non_loopback or _is_loopback(args.host)):
+    if not (args.allow_non_loopback or is_loopback(args.host)):
         print(
             f"emulator: --host {args.host} is not a loopback address; anyone who can reach it"
             " could reset or fake state through /__emulator/ (no authentication). Bind to"

@@ -28,7 +28,6 @@ pool). One ``TrustStoreClient`` wraps one ``httpx.Client``; use it as a context 
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import math
 import ssl
@@ -41,6 +40,7 @@ from typing import Any, Literal, NoReturn, TypeVar
 import httpx
 import tenacity
 
+from loopback import is_loopback
 from policies.trust_rules.printable import printable
 from policies.trust_rules.resource_type import LEAVING_STATUSES, EntryStatus
 from provider.bounded_http import (
@@ -110,7 +110,6 @@ ACM_NOT_ENABLED_CODE = 1450
 NO_ROUTE_CODES = frozenset({7000, 7003})
 
 _LOG = logging.getLogger(__name__)
-_LOOPBACK_NAMES = frozenset({"localhost"})
 # Failures raised before a request could leave this machine: safe to resend even an upload.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -168,15 +167,6 @@ def _holding(entries: Iterable[TrustStoreEntry], pem: str) -> TrustStoreEntry | 
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _checked_base_url(base_url: str, verify: bool | ssl.SSLContext) -> str:
     """Refuse base URLs that would send credentials in clear text or without TLS checks."""
     try:
@@ -195,7 +185,7 @@ def _checked_base_url(base_url: str, verify: bool | ssl.SSLContext) -> str:
             f"The base URL for {url.host} must not carry a user, password, query or fragment;"
             " pass credentials as ApiToken or ApiKey."
         )
-    loopback = _is_loopback(url.host)
+    loopback = is_loopback(url.host)
     if url.scheme == "http" and not loopback:
         raise ConfigurationError(
             f"Refusing plain http:// for {url.host}: credentials would travel unencrypted. Use"
