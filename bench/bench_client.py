@@ -30,7 +30,7 @@ from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
 from provider.client import PAGE_SIZE, TrustStoreClient
 from provider.credentials import ApiToken
-from tests.certs import root_ca
+from scripts.certs import root_ca
 
 TOKEN = "bench-token"  # noqa: S105 - the local emulator's token
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"

@@ -21,15 +21,15 @@ import time
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
 
 from policies import cli
 from policies.check_cache import FactsCache
 from policies.trust_rules.catalog import RESOURCE_POLICIES, SPECS_BY_NAME, entry_for
 from policies.trust_rules.certificates import forget_cached_facts
 from policies.trust_rules.outcomes import Place
+from scripts.certs import NOW, CertSpec, PrivateKey, build
 
 DEFAULT_COUNT = 10_000
 DEFAULT_OPENSSL_SAMPLE = 200
@@ -37,13 +37,9 @@ DEFAULT_ZONES = 250
 REPEATED_TARGET_RATIO = 0.2
 TARGET_SECONDS = 1.0
 CHECKEND_SECONDS = 30 * 24 * 3600
-NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
-Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-
-
-def _keys() -> list[tuple[str, Key]]:
+def _keys() -> list[tuple[str, PrivateKey]]:
     """A mix of the key types roots use: RSA 2048 twice as often as the others."""
     return [
         ("RSA 2048", rsa.generate_private_key(65537, 2048)),
@@ -61,18 +57,15 @@ def generate(folder: Path, count: int) -> dict[str, list[Path]]:
     paths: dict[str, list[Path]] = {}
     for index in range(count):
         label, key = keys[index % len(keys)]
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Bench Root {index}")])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(index + 1)
-            .not_valid_before(NOW - dt.timedelta(days=index % 400 + 31))
-            .not_valid_after(NOW + dt.timedelta(days=(index % 900) - 30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
-        )
+        cert = build(
+            CertSpec(
+                common_name=f"Bench Root {index}",
+                key=key,
+                serial=index + 1,
+                not_before=NOW - dt.timedelta(days=index % 400 + 31),
+                not_after=NOW + dt.timedelta(days=(index % 900) - 30),
+            )
+        ).cert
         path = folder / f"ca-{index:05d}.pem"
         path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         paths.setdefault(label, []).append(path)

@@ -23,13 +23,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from emulator.process import EmulatorProcess
 from scripts import noop_resource
+from scripts.certs import CertSpec, build, ec_key
 from scripts.pulumi_driver import PulumiStack, isolated_env, write_project
 
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -55,21 +51,15 @@ TRUST_PROGRAM = """
 
 
 def root_pem(index: int) -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Bench Root {index:03d}")])
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return build(
+        CertSpec(
+            common_name=f"Bench Root {index:03d}",
+            not_before=start,
+            not_after=start + dt.timedelta(days=3650),
+            key=ec_key(),
+        )
+    ).pem
 
 
 class Project:

@@ -22,12 +22,10 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from emulator.process import EmulatorProcess
+from scripts.certs import CertSpec, build
 from scripts.pulumi_driver import PulumiRun, PulumiStack, isolated_env, write_project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,39 +39,15 @@ KEEP_SECONDS = 3600
 
 def demo_root_ca(common_name: str, now: dt.datetime, days: int) -> str:
     """A self-signed root CA as PEM; its private key is never written anywhere."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Trust Store Demo"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+    return build(
+        CertSpec(
+            common_name=common_name,
+            organization="Trust Store Demo",
+            not_before=now - dt.timedelta(minutes=5),
+            not_after=now + dt.timedelta(days=days),
+            key=ec.generate_private_key(ec.SECP256R1()),
         )
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    ).pem
 
 
 class Demo:

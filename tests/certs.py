@@ -1,150 +1,34 @@
-"""Certificates built in code for the tests: every test states the certificate it needs.
+"""Kept while branches written before the move land: the builder is ``scripts.certs``.
 
-Keys are expensive to generate, so one key per key type is made once per process and reused;
-certificates are cheap and made fresh per test, with explicit dates relative to a fixed clock.
+New code imports ``scripts.certs``; delete this module once nothing imports it.
 """
 
-from __future__ import annotations
+from scripts.certs import (
+    NOW,
+    CertSpec,
+    Issued,
+    build,
+    ec_key,
+    ed25519_key,
+    expiring_in,
+    intermediate_ca,
+    leaf,
+    name,
+    root_ca,
+    rsa_key,
+)
 
-import datetime as dt
-import functools
-from dataclasses import dataclass, field
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
-
-#: The clock every test reads: a fixed instant, so boundaries are exact.
-NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
-
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-
-
-@functools.cache
-def rsa_key(bits: int = 2048) -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
-
-
-@functools.cache
-def ec_key(curve_name: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
-    curves: dict[str, ec.EllipticCurve] = {
-        "secp256r1": ec.SECP256R1(),
-        "secp384r1": ec.SECP384R1(),
-        "secp521r1": ec.SECP521R1(),
-        "secp256k1": ec.SECP256K1(),
-        "secp224r1": ec.SECP224R1(),
-    }
-    return ec.generate_private_key(curves[curve_name])
-
-
-@functools.cache
-def ed25519_key() -> ed25519.Ed25519PrivateKey:
-    return ed25519.Ed25519PrivateKey.generate()
-
-
-def name(common_name: str, org: str = "Example Origin") -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A certificate with the key that signed it and the key it certifies."""
-
-    cert: x509.Certificate
-    key: PrivateKey
-
-    @property
-    def pem(self) -> str:
-        return self.cert.public_bytes(serialization.Encoding.PEM).decode()
-
-    @property
-    def key_pem(self) -> str:
-        return self.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-
-
-@dataclass
-class CertSpec:
-    """What to put in a certificate; defaults give a healthy self-signed RSA root CA."""
-
-    common_name: str = "Example Origin Root CA"
-    not_before: dt.datetime = field(default_factory=lambda: NOW - dt.timedelta(days=365))
-    not_after: dt.datetime = field(default_factory=lambda: NOW + dt.timedelta(days=3650))
-    key: PrivateKey | None = None
-    is_ca: bool = True
-    basic_constraints: bool = True
-    key_cert_sign: bool = True
-    hash_algorithm: hashes.HashAlgorithm | None = field(default_factory=hashes.SHA256)
-    issuer: Issued | None = None  # None: self-signed
-    serial: int | None = None
-
-
-def build(spec: CertSpec | None = None, **overrides: object) -> Issued:
-    """Build a certificate from ``spec`` (or the defaults) with keyword ``overrides``."""
-    spec = spec or CertSpec()
-    for key, value in overrides.items():
-        if not hasattr(spec, key):
-            raise TypeError(f"CertSpec has no field {key!r}")
-        setattr(spec, key, value)
-    key = spec.key or rsa_key()
-    subject = name(spec.common_name)
-    issuer_name = spec.issuer.cert.subject if spec.issuer else subject
-    signing_key = spec.issuer.key if spec.issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(spec.serial or x509.random_serial_number())
-        .not_valid_before(spec.not_before)
-        .not_valid_after(spec.not_after)
-    )
-    if spec.basic_constraints:
-        builder = builder.add_extension(
-            x509.BasicConstraints(ca=spec.is_ca, path_length=None), critical=True
-        )
-    builder = builder.add_extension(
-        x509.KeyUsage(
-            digital_signature=True,
-            content_commitment=False,
-            key_encipherment=not spec.is_ca,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=spec.key_cert_sign and spec.is_ca,
-            crl_sign=spec.is_ca,
-            encipher_only=False,
-            decipher_only=False,
-        ),
-        critical=True,
-    )
-    algorithm = None if isinstance(signing_key, ed25519.Ed25519PrivateKey) else spec.hash_algorithm
-    cert = builder.sign(signing_key, algorithm)  # type: ignore[arg-type]
-    return Issued(cert=cert, key=key)
-
-
-def root_ca(common_name: str = "Example Origin Root CA", **overrides: object) -> Issued:
-    return build(CertSpec(common_name=common_name), **overrides)
-
-
-def expiring_in(delta: dt.timedelta, common_name: str = "Expiring Root CA") -> Issued:
-    """A healthy root CA whose notAfter is ``NOW + delta``."""
-    return build(CertSpec(common_name=common_name, not_after=NOW + delta))
-
-
-def intermediate_ca(root: Issued, common_name: str = "Example Intermediate CA") -> Issued:
-    return build(CertSpec(common_name=common_name, issuer=root, key=ec_key("secp384r1")))
-
-
-def leaf(issuer: Issued, common_name: str = "origin.example.com") -> Issued:
-    return build(
-        CertSpec(common_name=common_name, issuer=issuer, is_ca=False, key=ec_key("secp256r1"))
-    )
+__all__ = [
+    "NOW",
+    "CertSpec",
+    "Issued",
+    "build",
+    "ec_key",
+    "ed25519_key",
+    "expiring_in",
+    "intermediate_ca",
+    "leaf",
+    "name",
+    "root_ca",
+    "rsa_key",
+]

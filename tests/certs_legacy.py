@@ -1,6 +1,6 @@
 """Real SHA-1 and MD5 signed certificates, which cryptography 50 no longer signs itself.
 
-The certificate is built by ``tests.certs`` as SHA-256/RSA, then its to-be-signed part gets the
+The certificate is built by ``scripts.certs`` as SHA-256/RSA, then its to-be-signed part gets the
 legacy algorithm identifier (same length, so no DER re-encoding) and is signed for real with the
 RSA key through PKCS#1 v1.5 — which cryptography still allows with SHA-1 and MD5. The outer
 certificate is assembled by a minimal DER writer. The result verifies with the key's public half.
@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.certs import CertSpec, Issued, build, rsa_key
+from scripts.certs import CertSpec, Issued, build, rsa_key
 
 # DER of the OID bodies (tag and length excluded); all three are 9 bytes long.
 _SHA256_WITH_RSA = bytes.fromhex("2a864886f70d01010b")

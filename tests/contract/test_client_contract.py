@@ -33,7 +33,7 @@ from provider.errors import (
     TransportError,
 )
 from provider.retry import RetryPolicy
-from tests.certs import intermediate_ca, root_ca
+from scripts.certs import intermediate_ca, root_ca
 
 TOKEN = "contract-token-Hq2wE5rT8yU1iO4pA7sD0fG3"
 EMAIL = "ops@example.com"

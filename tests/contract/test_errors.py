@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from emulator import EmulatorConfig
-from tests.certs import NOW, CertSpec, build, ec_key, intermediate_ca, leaf, name, root_ca
+from scripts.certs import NOW, CertSpec, build, ec_key, intermediate_ca, leaf, name, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
 
 OTHER_ZONE = "0123456789abcdef0123456789abcdef"

@@ -12,7 +12,7 @@ from emulator import Emulator
 from emulator.state import STATUSES, Entry
 from emulator.transport import EmulatorTransport
 from policies.trust_rules.resource_type import EntryStatus
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.contract.schema import PINNED, assert_all_conform, contract_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from cloudflare import Cloudflare
 
 from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
-from tests.certs import NOW, leaf, root_ca
+from scripts.certs import NOW, leaf, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
 
 

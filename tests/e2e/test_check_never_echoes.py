@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.fixtures.pulumi import ProjectFactory
 
 pytestmark = pytest.mark.e2e

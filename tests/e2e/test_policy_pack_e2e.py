@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from policies.trust_rules.resource_type import DYNAMIC_TYPE
-from tests.certs import CertSpec, build, intermediate_ca, leaf, root_ca, rsa_key
+from scripts.certs import CertSpec, build, intermediate_ca, leaf, root_ca, rsa_key
 from tests.fixtures.pulumi import ProjectFactory
 from tests.fixtures.stack import StackFactory, TrustStoreStack
 

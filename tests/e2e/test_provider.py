@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from policies.trust_rules.resource_type import DYNAMIC_TYPE
 from provider.client import TrustStoreClient
 from provider.credentials import ApiToken
-from tests.certs import expiring_in, root_ca
+from scripts.certs import expiring_in, root_ca
 from tests.fixtures.stack import API_TOKEN, StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e

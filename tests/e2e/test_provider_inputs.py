@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from policies.trust_rules.resource_type import DYNAMIC_TYPE
-from tests.certs import intermediate_ca, leaf, root_ca
+from scripts.certs import intermediate_ca, leaf, root_ca
 from tests.fixtures.pulumi import ProjectFactory
 from tests.fixtures.stack import API_TOKEN, StackFactory
 

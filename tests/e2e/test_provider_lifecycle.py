@@ -18,7 +18,7 @@ import pytest
 
 from policies.trust_rules import certificates
 from policies.trust_rules.resource_type import DYNAMIC_TYPE
-from tests.certs import CertSpec, build, expiring_in, root_ca
+from scripts.certs import CertSpec, build, expiring_in, root_ca
 from tests.fixtures.stack import API_TOKEN, STACK_PROGRAM, StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e

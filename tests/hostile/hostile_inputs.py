@@ -8,7 +8,7 @@ import textwrap
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from tests.certs import ec_key, leaf, root_ca
+from scripts.certs import ec_key, leaf, root_ca
 
 #: Characters that would drive or fool a terminal if printed raw.
 TERMINAL_ATTACKS = {

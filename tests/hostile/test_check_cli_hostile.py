@@ -19,7 +19,7 @@ import pytest
 
 from policies.cli import main
 from policies.trust_rules.catalog import SPECS_BY_NAME
-from tests.certs import NOW, root_ca
+from scripts.certs import NOW, root_ca
 from tests.hostile.conftest import GIB, TIME_BOUND, TOKEN, assert_no_secret, run_limited
 from tests.hostile.hostile_inputs import (
     TERMINAL_ATTACKS,

@@ -30,7 +30,7 @@ from provider.errors import (
     TrustStoreError,
 )
 from provider.retry import RetryPolicy
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.hostile.conftest import (
     API_KEY,
     ENTRY_ID,

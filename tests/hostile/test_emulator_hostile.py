@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from emulator.server import EmulatorServer, _Handler
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
 
 #: Every answer must come within this many seconds (the server's own limits are far lower).

@@ -16,7 +16,7 @@ from policies.trust_rules.catalog import SPECS_BY_NAME
 from policies.trust_rules.errors import PolicyConfigError
 from provider.client import MAX_CERTIFICATE_LENGTH
 from provider.resource import CustomOriginTrustStoreProvider
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.hostile.conftest import TIME_BOUND, TOKEN, ZONE, assert_no_secret
 from tests.hostile.hostile_inputs import (
     TERMINAL_ATTACKS,

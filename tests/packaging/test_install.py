@@ -11,7 +11,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.packaging.conftest import REPO_ROOT
 
 

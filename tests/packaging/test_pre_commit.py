@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.certs import NOW, expiring_in
+from scripts.certs import NOW, expiring_in
 from tests.packaging.conftest import INSTALL_TIMEOUT_SECONDS, git
 
 HOOK_ID = "cf-origin-trust-store-check"

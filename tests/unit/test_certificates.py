@@ -26,7 +26,7 @@ from policies.trust_rules.errors import (
     PrivateKeyMaterialError,
     UnparseableCertificateError,
 )
-from tests.certs import (
+from scripts.certs import (
     NOW,
     CertSpec,
     build,

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from policies.cli import main
-from tests.certs import NOW, expiring_in, intermediate_ca, root_ca
+from scripts.certs import NOW, expiring_in, intermediate_ca, root_ca
 from tests.unit.test_certificates import key_body_lines
 
 NOW_ARG = NOW.isoformat()

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from policies.trust_rules.catalog import ALL_SPECS
-from tests.certs import expiring_in, root_ca
+from scripts.certs import expiring_in, root_ca
 from tests.unit.test_check_cli import DAY, NOW_ARG, ZONE, check
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.certs import expiring_in, root_ca
+from scripts.certs import expiring_in, root_ca
 from tests.unit.test_check_cli import DAY, NOW_ARG, ZONE, check
 
 OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac"

@@ -22,7 +22,7 @@ from provider.client import TrustStoreClient
 from provider.credentials import ApiToken
 from provider.errors import ApiError, NotFoundError, RateLimitedError, ServerError, TransportError
 from provider.retry import RetryPolicy
-from tests.certs import NOW, root_ca
+from scripts.certs import NOW, root_ca
 
 TOKEN = "fault-token-0123456789abcdef0123456789"
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"

@@ -30,7 +30,7 @@ from provider.errors import (
     ServerError,
 )
 from provider.retry import RetryPolicy
-from tests.certs import NOW, intermediate_ca, leaf, root_ca
+from scripts.certs import NOW, intermediate_ca, leaf, root_ca
 
 TOKEN = "op-token-0123456789abcdef0123456789"
 EMAIL = "ops@example.com"

@@ -17,7 +17,7 @@ from provider.client import TrustStoreClient
 from provider.credentials import ApiKey, ApiToken
 from provider.errors import ApiError, TrustStoreError
 from provider.retry import RetryPolicy
-from tests.certs import leaf, root_ca
+from scripts.certs import leaf, root_ca
 
 TOKEN = "secret-token-Zq8vW2xR7tY4uI9oP3aS6dF1gH5jK0l"
 WRONG_TOKEN = "wrong-secret-Mn7bV4cX1zL8kJ5hG2fD9sA6qW3eR0t"

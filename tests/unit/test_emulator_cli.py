@@ -17,7 +17,7 @@ import pytest
 
 from emulator.clock import parse_rfc3339
 from emulator.process import PROJECT_ROOT, EmulatorProcess
-from tests.certs import NOW, root_ca
+from scripts.certs import NOW, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
 
 Start = Callable[..., EmulatorProcess]

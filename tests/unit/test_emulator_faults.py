@@ -18,7 +18,7 @@ from emulator import Emulator, Fault
 from emulator.control import EmulatorControl
 from emulator.server import EmulatorServer
 from emulator.transport import EmulatorTransport
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.fixtures.emulator import IN_PROCESS_BASE_URL, TOKEN, EmulatorApi
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,7 +14,7 @@ from emulator.clock import parse_rfc3339
 from emulator.control import EmulatorControl
 from emulator.server import EmulatorServer
 from emulator.transport import EmulatorTransport
-from tests.certs import NOW, expiring_in, root_ca
+from scripts.certs import NOW, expiring_in, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
 
 OTHER = "0123456789abcdef0123456789abcdef"

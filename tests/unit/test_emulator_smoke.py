@@ -7,7 +7,7 @@ import httpx
 from emulator import Emulator
 from emulator.process import EmulatorProcess
 from emulator.server import EmulatorServer
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID, read_request_log
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

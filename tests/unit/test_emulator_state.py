@@ -15,7 +15,7 @@ from emulator import errors
 from emulator.certificates import issuer_label
 from emulator.clock import FrozenClock
 from emulator.state import Store
-from tests.certs import NOW, CertSpec, build, ec_key, ed25519_key, expiring_in, root_ca
+from scripts.certs import NOW, CertSpec, build, ec_key, ed25519_key, expiring_in, root_ca
 
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 OTHER = "0123456789abcdef0123456789abcdef"

@@ -16,7 +16,7 @@ from cloudflare import Cloudflare
 from emulator import EmulatorConfig
 from emulator.process import EmulatorProcess
 from emulator.server import EmulatorServer
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
 
 OTHER = "0123456789abcdef0123456789abcdef"

@@ -25,7 +25,7 @@ from provider.errors import (
     TransportError,
 )
 from provider.properties import check_inputs
-from tests.certs import NOW, CertSpec, build, root_ca
+from scripts.certs import NOW, CertSpec, build, root_ca
 from tests.fixtures.emulator import ZONE_ID
 
 ROOT = root_ca("Message Root")

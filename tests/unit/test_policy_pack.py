@@ -34,7 +34,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from policies import pack
 from policies.trust_rules.catalog import SPECS_BY_NAME
 from policies.trust_rules.resource_type import DYNAMIC_TYPE, OFFICIAL_TYPE
-from tests.certs import NOW, expiring_in, intermediate_ca, root_ca
+from scripts.certs import NOW, expiring_in, intermediate_ca, root_ca
 from tests.unit.test_certificates import key_body_lines
 
 TYPES = [DYNAMIC_TYPE, OFFICIAL_TYPE]

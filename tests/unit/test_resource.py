@@ -36,7 +36,7 @@ from provider.resource import (
     CustomOriginTrustStoreArgs,
     CustomOriginTrustStoreProvider,
 )
-from tests.certs import expiring_in, intermediate_ca, leaf, root_ca
+from scripts.certs import expiring_in, intermediate_ca, leaf, root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
 
 ROOT = root_ca("Unit Root")

@@ -19,7 +19,7 @@ from provider.errors import ConfigurationError, NotActiveError
 from provider.naming import entry_resource_name, legacy_file_resource_name
 from provider.program import ProgramConfigError, find_ca_files, name_entries, read_ca_file
 from provider.waiting import wait_until_active
-from tests.certs import NOW, root_ca
+from scripts.certs import NOW, root_ca
 from tests.fixtures.emulator import ZONE_ID
 
 # -- configuration --------------------------------------------------------------------------
