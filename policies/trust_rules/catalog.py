@@ -225,6 +225,14 @@ _WARN_DAYS = Setting(
     "Days before expiry from which a CA needs a successor.",
     minimum=0,
 )
+#: Shared by the three policies that ask whether a CA is already valid: one value, one meaning.
+_CLOCK_SKEW = Setting(
+    "clockSkewSeconds",
+    "integer",
+    DEFAULT_CLOCK_SKEW_SECONDS,
+    "How far notBefore may lie in the future (cfssl backdates 5 minutes).",
+    minimum=0,
+)
 
 WELL_FORMED = PolicySpec(
     "origin-ca-well-formed",
@@ -276,15 +284,7 @@ NOT_YET_VALID = PolicySpec(
     Level.MANDATORY,
     Severity.HIGH,
     "Deploy the CA once its notBefore date has passed, or reissue it with a correct notBefore.",
-    (
-        Setting(
-            "clockSkewSeconds",
-            "integer",
-            DEFAULT_CLOCK_SKEW_SECONDS,
-            "How far notBefore may lie in the future (cfssl backdates 5 minutes).",
-            minimum=0,
-        ),
-    ),
+    (_CLOCK_SKEW,),
 )
 IS_ROOT = PolicySpec(
     "origin-ca-is-root",
@@ -335,6 +335,7 @@ ZONE_COVERAGE = PolicySpec(
             minimum=1,
         ),
         _MIN_DAYS,
+        _CLOCK_SKEW,
     ),
 )
 ROTATION_READY = PolicySpec(
@@ -345,7 +346,7 @@ ROTATION_READY = PolicySpec(
     Severity.MEDIUM,
     "Upload the successor root CA to the zone now, so origins can switch before the old CA "
     "expires.",
-    (_WARN_DAYS,),
+    (_WARN_DAYS, _CLOCK_SKEW),
 )
 NO_DUPLICATES = PolicySpec(
     "origin-ca-no-duplicates",
@@ -475,6 +476,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
                 now=now,
                 min_valid_cas=_int(s, "minValidCAs"),
                 min_days_remaining=_int(s, "minDaysRemaining"),
+                clock_skew_seconds=_int(s, "clockSkewSeconds"),
                 pending=pending,
             )
         ),
@@ -483,7 +485,11 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         ROTATION_READY,
         _stack(
             lambda known, pending, now, s: zone_rules.rotation_ready(
-                known, now=now, warn_days_remaining=_int(s, "warnDaysRemaining"), pending=pending
+                known,
+                now=now,
+                warn_days_remaining=_int(s, "warnDaysRemaining"),
+                clock_skew_seconds=_int(s, "clockSkewSeconds"),
+                pending=pending,
             )
         ),
     ),

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from .certificates import CertificateFacts
 from .outcomes import FILE_KIND, Place, Violation, ca, date, days, zone, zone_of
 
-#: Allowance for clocks that run behind when deciding whether a CA is already valid.
+#: Allowance for clocks that run behind when deciding whether a CA is already valid (the
+#: ``clockSkewSeconds`` setting's default).
 DEFAULT_CLOCK_SKEW_SECONDS = 300
-DEFAULT_CLOCK_SKEW = dt.timedelta(seconds=DEFAULT_CLOCK_SKEW_SECONDS)
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -54,8 +54,9 @@ def _undecidable(zone_id: str, pending: Sequence[Place]) -> bool:
     return any(place.zone_id is None or place.zone_id == zone_id for place in pending)
 
 
-def _valid_for(facts: CertificateFacts, now: dt.datetime, needed: dt.timedelta) -> bool:
-    return facts.not_before <= now + DEFAULT_CLOCK_SKEW and facts.not_after - now >= needed
+def _started(facts: CertificateFacts, now: dt.datetime, clock_skew_seconds: int) -> bool:
+    """Already valid, allowing for a clock that runs behind by ``clock_skew_seconds``."""
+    return facts.not_before <= now + dt.timedelta(seconds=clock_skew_seconds)
 
 
 def _listing(entries: Sequence[KnownEntry], now: dt.datetime) -> str:
@@ -113,13 +114,18 @@ def zone_coverage(
     now: dt.datetime,
     min_valid_cas: int,
     min_days_remaining: int,
+    clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS,
     pending: Sequence[Place] = (),
 ) -> ZoneReport:
     """Every zone with entries keeps ``min_valid_cas`` distinct CAs valid long enough."""
     needed = min_days_remaining * _ONE_DAY
     violations, undecided, untouched = [], [], []
     for zone_id, members in sorted(_by_zone(entries).items()):
-        good = {e.facts.sha256_fingerprint for e in members if _valid_for(e.facts, now, needed)}
+        good = {
+            e.facts.sha256_fingerprint
+            for e in members
+            if _started(e.facts, now, clock_skew_seconds) and e.facts.not_after - now >= needed
+        }
         if len(good) >= min_valid_cas:
             continue
         if _undecidable(zone_id, pending):
@@ -149,6 +155,7 @@ def rotation_ready(
     *,
     now: dt.datetime,
     warn_days_remaining: int,
+    clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS,
     pending: Sequence[Place] = (),
 ) -> ZoneReport:
     """Every CA inside its warning window has a successor in the zone that outlives it.
@@ -165,7 +172,7 @@ def rotation_ready(
             has_successor = any(
                 other.facts.sha256_fingerprint != facts.sha256_fingerprint
                 and other.facts.not_after > facts.not_after
-                and other.facts.not_before <= now + DEFAULT_CLOCK_SKEW
+                and _started(other.facts, now, clock_skew_seconds)
                 for other in members
             )
             if has_successor:

@@ -34,7 +34,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from policies import pack
 from policies.trust_rules.catalog import SPECS_BY_NAME
 from policies.trust_rules.resource_type import DYNAMIC_TYPE, OFFICIAL_TYPE
-from scripts.certs import NOW, expiring_in, intermediate_ca, root_ca
+from scripts.certs import NOW, CertSpec, build, expiring_in, intermediate_ca, root_ca
 from tests.unit.test_certificates import key_body_lines
 
 TYPES = [DYNAMIC_TYPE, OFFICIAL_TYPE]
@@ -276,6 +276,26 @@ def test_zone_coverage_config_overrides_thresholds() -> None:
         "origin-ca-zone-coverage", resources, {"minValidCAs": 2, "minDaysRemaining": 10}
     )
     assert len(strict.violations) == 1
+
+
+@pytest.mark.parametrize(
+    "policy", ["origin-ca-not-yet-valid", "origin-ca-zone-coverage", "origin-ca-rotation-ready"]
+)
+def test_clock_skew_seconds_is_read_from_each_policys_config(policy: str) -> None:
+    """A CA that starts in 10 minutes is valid under clockSkewSeconds 600, not the default 300:
+    it alone covers its zone, and it is the successor of a CA in its warning window."""
+    soon = build(CertSpec(not_before=NOW + dt.timedelta(minutes=10), not_after=NOW + 900 * DAY))
+    if policy == "origin-ca-not-yet-valid":
+        strict = run_resource(policy, DYNAMIC_TYPE, soon.pem)
+        relaxed = run_resource(policy, DYNAMIC_TYPE, soon.pem, config={"clockSkewSeconds": 600})
+    else:
+        resources = [stack_resource(DYNAMIC_TYPE, "soon", soon.pem)]
+        if policy == "origin-ca-rotation-ready":
+            resources.append(stack_resource(DYNAMIC_TYPE, "aging", expiring_in(60 * DAY).pem))
+        strict = run_stack(policy, resources)
+        relaxed = run_stack(policy, resources, {"clockSkewSeconds": 600})
+    assert len(strict.violations) == 1
+    assert relaxed == Outcome()
 
 
 @pytest.mark.parametrize("resource_type", TYPES)

@@ -361,6 +361,7 @@ def coverage(
         now=NOW,
         min_valid_cas=settings.get("min_valid_cas", 1),
         min_days_remaining=settings.get("min_days_remaining", 30),
+        clock_skew_seconds=settings.get("clock_skew_seconds", 300),
         pending=pending,
     )
 
@@ -418,10 +419,20 @@ def test_zone_coverage_with_an_entry_of_unknown_zone_decides_nothing() -> None:
     assert report.violations == ()
 
 
+@pytest.mark.parametrize(("skew", "covered"), [(600, True), (599, False)])
+def test_zone_coverage_allows_the_configured_clock_skew(skew: int, covered: bool) -> None:
+    """A CA whose notBefore is 10 minutes ahead counts once clockSkewSeconds allows 600 s."""
+    ahead = facts_of(not_before=NOW + dt.timedelta(seconds=600))
+    report = coverage([known(ahead, "ahead")], clock_skew_seconds=skew)
+    assert (report.violations == ()) is covered
+
+
 def rotation(
-    entries: list[zone_rules.KnownEntry], pending: tuple[Place, ...] = ()
+    entries: list[zone_rules.KnownEntry], pending: tuple[Place, ...] = (), skew: int = 300
 ) -> zone_rules.ZoneReport:
-    return zone_rules.rotation_ready(entries, now=NOW, warn_days_remaining=90, pending=pending)
+    return zone_rules.rotation_ready(
+        entries, now=NOW, warn_days_remaining=90, clock_skew_seconds=skew, pending=pending
+    )
 
 
 def test_ca_in_warning_window_without_successor_is_reported() -> None:
@@ -453,6 +464,19 @@ def test_a_successor_must_already_be_valid() -> None:
     future = facts_of(common_name="Future", not_before=NOW + 10 * DAY, not_after=NOW + 900 * DAY)
     report = rotation([known(expiring(60 * DAY), "aging"), known(future, "future")])
     assert [v.urn for v in report.violations] == ["urn:aging"]
+
+
+@pytest.mark.parametrize(("skew", "reported"), [(600, False), (599, True)])
+def test_a_successor_counts_once_the_configured_clock_skew_allows(
+    skew: int, reported: bool
+) -> None:
+    successor = facts_of(
+        common_name="Successor",
+        not_before=NOW + dt.timedelta(seconds=600),
+        not_after=NOW + 900 * DAY,
+    )
+    report = rotation([known(expiring(60 * DAY), "aging"), known(successor, "new")], skew=skew)
+    assert bool(report.violations) is reported
 
 
 @pytest.mark.parametrize(("delta", "reported"), [(90 * DAY, False), (90 * DAY - SECOND, True)])
@@ -512,8 +536,11 @@ def test_catalogue_names_levels_and_descriptions() -> None:
         ("origin-ca-expiry-warning", {"warnDaysRemaining": 90, "maxLifetimeUsedPercent": 67}),
         ("origin-ca-not-yet-valid", {"clockSkewSeconds": 300}),
         ("origin-ca-strong-crypto", {"minRsaBits": 2048, "allowEdDSA": False}),
-        ("origin-ca-zone-coverage", {"minValidCAs": 1, "minDaysRemaining": 30}),
-        ("origin-ca-rotation-ready", {"warnDaysRemaining": 90}),
+        (
+            "origin-ca-zone-coverage",
+            {"minValidCAs": 1, "minDaysRemaining": 30, "clockSkewSeconds": 300},
+        ),
+        ("origin-ca-rotation-ready", {"warnDaysRemaining": 90, "clockSkewSeconds": 300}),
         ("origin-ca-no-duplicates", {}),
     ],
 )
