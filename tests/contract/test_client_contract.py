@@ -15,7 +15,6 @@ import httpx
 import pytest
 from cloudflare import Cloudflare
 
-from emulator import EmulatorConfig
 from emulator.control import EmulatorControl
 from emulator.process import EmulatorProcess
 from emulator.server import EmulatorServer
@@ -32,23 +31,12 @@ from provider.errors import (
     ServerError,
     TransportError,
 )
-from provider.retry import RetryPolicy
 from scripts.certs import intermediate_ca, root_ca
+from tests.common import API_KEY, EMAIL, FAST_RETRY, MISSING_ID, TOKEN, ZONE_ID
 
-TOKEN = "contract-token-Hq2wE5rT8yU1iO4pA7sD0fG3"
-EMAIL = "ops@example.com"
-API_KEY = "contract-key-Lk9jH6gF3dS0aP7oI4uY1tR8"
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
-MISSING_ID = "ffffffffffffffffffffffffffffffff"
-FAST = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.005, max_retry_after=0.01)
 READ_TIMEOUT = 0.2
 #: How long to wait for a server-side request still running after the client gave up.
 SETTLE_SECONDS = 10.0
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY)
 
 
 @pytest.fixture
@@ -62,7 +50,7 @@ def client(emulator_server: EmulatorServer) -> Iterator[TrustStoreClient]:
     with TrustStoreClient(
         ApiToken(TOKEN),
         base_url=emulator_server.base_url,
-        retry=FAST,
+        retry=FAST_RETRY,
         timeout=httpx.Timeout(5.0, read=READ_TIMEOUT),
     ) as made:
         yield made
@@ -101,17 +89,17 @@ def settled_log(control: EmulatorControl) -> list[tuple[str, Any]]:
 
 
 def stored_ids(control: EmulatorControl) -> list[str]:
-    return [entry["id"] for entry in control.state() if entry["zone_id"] == ZONE]
+    return [entry["id"] for entry in control.state() if entry["zone_id"] == ZONE_ID]
 
 
 def test_sdk_scenario_upload_list_get_delete(
     client: TrustStoreClient, emulator_server: EmulatorServer, control: EmulatorControl
 ) -> None:
-    uploaded = [client.upload(ZONE, root_ca(f"Contract Root {n}").pem) for n in range(57)]
+    uploaded = [client.upload(ZONE_ID, root_ca(f"Contract Root {n}").pem) for n in range(57)]
     assert all(entry.status is EntryStatus.ACTIVE for entry in uploaded)
     control.clear_requests()
 
-    listed = client.list(ZONE)
+    listed = client.list(ZONE_ID)
     assert listed == tuple(uploaded)
     assert [(r["method"], r["query"]) for r in control.requests()] == [
         ("GET", {"page": "1", "per_page": "50"}),
@@ -119,22 +107,22 @@ def test_sdk_scenario_upload_list_get_delete(
     ]
     # The official SDK sees the same entries.
     with Cloudflare(api_token=TOKEN, base_url=emulator_server.base_url, max_retries=0) as sdk:
-        sdk_ids = [e.id for e in sdk.acm.custom_trust_store.list(zone_id=ZONE, per_page=50)]
+        sdk_ids = [e.id for e in sdk.acm.custom_trust_store.list(zone_id=ZONE_ID, per_page=50)]
     assert sdk_ids == [entry.id for entry in uploaded]
 
     chosen = uploaded[51]
-    assert client.get(ZONE, chosen.id) == chosen
-    client.delete(ZONE, chosen.id)
+    assert client.get(ZONE_ID, chosen.id) == chosen
+    client.delete(ZONE_ID, chosen.id)
     with pytest.raises(NotFoundError) as caught:
-        client.get(ZONE, chosen.id)
+        client.get(ZONE_ID, chosen.id)
     assert caught.value.codes == (1419,)
-    assert len(client.list(ZONE)) == 56
+    assert len(client.list(ZONE_ID)) == 56
 
 
 def test_key_pair_authentication_over_the_socket(emulator_server: EmulatorServer) -> None:
     with TrustStoreClient(ApiKey(EMAIL, API_KEY), base_url=emulator_server.base_url) as client:
-        entry = client.upload(ZONE, root_ca().pem)
-        assert client.list(ZONE) == (entry,)
+        entry = client.upload(ZONE_ID, root_ca().pem)
+        assert client.list(ZONE_ID) == (entry,)
 
 
 class TestRefusals:
@@ -143,27 +131,27 @@ class TestRefusals:
             TrustStoreClient(ApiToken("not-the-token"), base_url=emulator_server.base_url) as c,
             pytest.raises(AuthenticationError) as caught,
         ):
-            c.list(ZONE)
+            c.list(ZONE_ID)
         assert (caught.value.status_code, caught.value.codes) == (403, (9109,))
         assert caught.value.errors[0].message == "Invalid access token"
 
     def test_acm_disabled(self, client: TrustStoreClient, control: EmulatorControl) -> None:
-        control.set_acm_enabled(ZONE, False)
+        control.set_acm_enabled(ZONE_ID, False)
         with pytest.raises(AcmNotEnabledError) as caught:
-            client.upload(ZONE, root_ca().pem)
+            client.upload(ZONE_ID, root_ca().pem)
         assert (caught.value.status_code, caught.value.codes) == (400, (1450,))
         assert_no_secret(caught.value)
 
     def test_non_root_certificate(self, client: TrustStoreClient) -> None:
         with pytest.raises(ApiError) as caught:
-            client.upload(ZONE, intermediate_ca(root_ca()).pem)
+            client.upload(ZONE_ID, intermediate_ca(root_ca()).pem)
         assert (caught.value.status_code, caught.value.codes) == (400, (1411,))
         assert caught.value.errors[0].message == "Only root CA certificate is allowed."
         assert "basicConstraints CA:TRUE (openssl `-extensions v3_ca`)" in str(caught.value)
 
     def test_malformed_pem(self, client: TrustStoreClient) -> None:
         with pytest.raises(ApiError) as caught:
-            client.upload(ZONE, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+            client.upload(ZONE_ID, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
         assert (caught.value.status_code, caught.value.codes) == (400, (1002,))
         assert caught.value.errors[0].message == "Invalid certificate."
 
@@ -172,7 +160,7 @@ class TestRefusals:
     ) -> None:
         for bad in ("../../user/tokens", "", "z" * 32, "a" * 33, "abc def"):
             with pytest.raises(InvalidInputError) as caught:
-                client.get(ZONE, bad)
+                client.get(ZONE_ID, bad)
             assert caught.value.parameter == "entry_id"
             assert "is not a Cloudflare id: expected 1 to 32 hex digits" in str(caught.value)
         assert control.requests() == []
@@ -184,14 +172,14 @@ class TestFaultsOverTheSocket:
         self, client: TrustStoreClient, control: EmulatorControl, mode: str
     ) -> None:
         control.add_fault(mode, count=2, method="GET")
-        assert client.list(ZONE) == ()
+        assert client.list(ZONE_ID) == ()
         assert api_log(control) == [("GET", None), ("GET", None), ("GET", 200)]
 
     def test_upload_answer_lost_after_commit_leaves_one_entry(
         self, client: TrustStoreClient, control: EmulatorControl
     ) -> None:
         control.add_fault("drop_after_commit", method="POST")
-        entry = client.upload(ZONE, root_ca().pem)
+        entry = client.upload(ZONE_ID, root_ca().pem)
         assert stored_ids(control) == [entry.id]
         assert api_log(control) == [("POST", None), ("GET", 200)]  # no second POST
 
@@ -199,7 +187,7 @@ class TestFaultsOverTheSocket:
         self, client: TrustStoreClient, control: EmulatorControl
     ) -> None:
         control.add_fault("reset", method="POST")
-        entry = client.upload(ZONE, root_ca().pem)
+        entry = client.upload(ZONE_ID, root_ca().pem)
         assert stored_ids(control) == [entry.id]
         assert api_log(control) == [("POST", None), ("GET", 200), ("POST", 200)]
 
@@ -209,7 +197,7 @@ class TestFaultsOverTheSocket:
         # The server finishes the slow POST after the client gave up on it; whichever POST
         # lands second is refused as a duplicate, and the client returns the one stored.
         control.add_fault("delay", method="POST", delay_seconds=READ_TIMEOUT * 3)
-        entry = client.upload(ZONE, root_ca().pem)
+        entry = client.upload(ZONE_ID, root_ca().pem)
         log = settled_log(control)
         assert stored_ids(control) == [entry.id]
         assert log[:2] == [("POST", log[0][1]), ("GET", 200)]
@@ -220,14 +208,14 @@ class TestFaultsOverTheSocket:
         self, client: TrustStoreClient, control: EmulatorControl
     ) -> None:
         control.add_fault("delay", method="GET", delay_seconds=READ_TIMEOUT * 2)
-        assert client.list(ZONE) == ()
+        assert client.list(ZONE_ID) == ()
         assert [m for m, _ in settled_log(control)] == ["GET", "GET"]
 
     def test_a_429_storm_with_retry_after_is_ridden_out(
         self, client: TrustStoreClient, control: EmulatorControl
     ) -> None:
         control.add_fault("rate_limit", count=3, retry_after=1)
-        entry = client.upload(ZONE, root_ca().pem)
+        entry = client.upload(ZONE_ID, root_ca().pem)
         assert api_log(control) == [("POST", 429)] * 3 + [("POST", 200)]
         assert stored_ids(control) == [entry.id]
 
@@ -236,7 +224,7 @@ class TestFaultsOverTheSocket:
     ) -> None:
         control.add_fault("rate_limit", count=10, retry_after=1)
         with pytest.raises(RateLimitedError) as caught:
-            client.list(ZONE)
+            client.list(ZONE_ID)
         assert (caught.value.codes, caught.value.attempts) == ((971,), 4)
         assert_no_secret(caught.value)
 
@@ -245,7 +233,7 @@ class TestFaultsOverTheSocket:
     ) -> None:
         control.add_fault("error", status=500, count=10, code=1500, message="Internal failure")
         with pytest.raises(ServerError) as caught:
-            client.get(ZONE, MISSING_ID)
+            client.get(ZONE_ID, MISSING_ID)
         assert (caught.value.status_code, caught.value.codes) == (500, (1500,))
         assert "failed with HTTP 500 after 4 attempts: [1500] Internal failure." in str(
             caught.value
@@ -263,16 +251,16 @@ def test_connection_refused_is_retried_then_a_transport_error() -> None:
     port = free_loopback_port()
     with (
         TrustStoreClient(
-            ApiToken(TOKEN), base_url=f"http://127.0.0.1:{port}/client/v4", retry=FAST
+            ApiToken(TOKEN), base_url=f"http://127.0.0.1:{port}/client/v4", retry=FAST_RETRY
         ) as client,
         pytest.raises(TransportError) as caught,
     ):
-        client.upload(ZONE, root_ca().pem)
+        client.upload(ZONE_ID, root_ca().pem)
     error = caught.value
     assert error.attempts == 4
     assert not error.outcome_unknown  # refused before sending: nothing can have been stored
     assert str(error).startswith(
-        f"Cloudflare trust store upload (zone {ZONE}) failed: no answer from 127.0.0.1 after 4"
+        f"Cloudflare trust store upload (zone {ZONE_ID}) failed: no answer from 127.0.0.1 after 4"
         " attempts (ConnectError: "
     )
     assert isinstance(error.__cause__, httpx.ConnectError)
@@ -281,9 +269,9 @@ def test_connection_refused_is_retried_then_a_transport_error() -> None:
 
 def test_against_the_emulator_process(emulator_process: EmulatorProcess) -> None:
     base_url = f"{emulator_process.root_url}/client/v4"
-    with TrustStoreClient(ApiToken("test-token"), base_url=base_url, retry=FAST) as client:
+    with TrustStoreClient(ApiToken(TOKEN), base_url=base_url, retry=FAST_RETRY) as client:
         emulator_process.control.add_fault("drop_after_commit", method="POST")
-        entry = client.upload(ZONE, root_ca().pem)
-        assert client.list(ZONE) == (entry,)
-        client.delete(ZONE, entry.id)
-        assert client.list(ZONE) == ()
+        entry = client.upload(ZONE_ID, root_ca().pem)
+        assert client.list(ZONE_ID) == (entry,)
+        client.delete(ZONE_ID, entry.id)
+        assert client.list(ZONE_ID) == ()

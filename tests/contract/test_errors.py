@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import serialization
 
 from emulator import EmulatorConfig
 from scripts.certs import NOW, CertSpec, build, ec_key, intermediate_ca, leaf, name, root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
+from tests.common import TOKEN, ZONE_ID
+from tests.fixtures.emulator import EmulatorApi
 
 OTHER_ZONE = "0123456789abcdef0123456789abcdef"
 

@@ -17,7 +17,7 @@ from cloudflare import Cloudflare
 from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
 from scripts.certs import NOW, leaf, root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID
+from tests.common import TOKEN, ZONE_ID
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ import pytest
 TOKEN = "hostile-token-Qw3Er5Ty7Ui9Op1As2Df4Gh6J"
 API_KEY = "hostile-global-key-Zx8Cv6Bn4Mm2Lk9Jh7Gf5D"
 SECRETS = (TOKEN, API_KEY)
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 ENTRY_ID = "2d6d9ff4b3a14a2c8d0e4f6a7b8c9d0e"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Longest any hostile case may take, whatever the server does (each bound is far below).

@@ -31,13 +31,13 @@ from provider.errors import (
 )
 from provider.retry import RetryPolicy
 from scripts.certs import root_ca
+from tests.common import ZONE_ID
 from tests.hostile.conftest import (
     API_KEY,
     ENTRY_ID,
     GIB,
     TIME_BOUND,
     TOKEN,
-    ZONE,
     HostileServer,
     Script,
     assert_no_secret,
@@ -137,10 +137,10 @@ def call(
 ) -> tuple[TrustStoreError, float]:
     """Run one client call that must fail; the error and the seconds it took."""
     operations: dict[str, Callable[[TrustStoreClient], object]] = {
-        "list": lambda client: client.list(ZONE),
-        "get": lambda client: client.get(ZONE, ENTRY_ID),
-        "upload": lambda client: client.upload(ZONE, ROOT_PEM),
-        "delete": lambda client: client.delete(ZONE, ENTRY_ID),
+        "list": lambda client: client.list(ZONE_ID),
+        "get": lambda client: client.get(ZONE_ID, ENTRY_ID),
+        "upload": lambda client: client.upload(ZONE_ID, ROOT_PEM),
+        "delete": lambda client: client.delete(ZONE_ID, ENTRY_ID),
     }
     run = operations[operation]
     started = time.monotonic()
@@ -179,7 +179,9 @@ def test_a_secret_echoed_in_an_error_message_is_redacted(
     hostile_server.answer(failure(400, message))
     error, _ = call(hostile_server)
     assert type(error) is ApiError
-    assert str(error).startswith(f"Cloudflare trust store list (zone {ZONE}) failed with HTTP 400")
+    assert str(error).startswith(
+        f"Cloudflare trust store list (zone {ZONE_ID}) failed with HTTP 400"
+    )
     assert KEY_LINE not in str(error)
     assert len(error.errors[0].message) <= 300
 
@@ -246,7 +248,7 @@ def test_a_secret_in_an_entry_field_never_reaches_the_entry(
 ) -> None:
     hostile_server.answer(success(entry(**{field: f"{TOKEN}"})))
     with client_for(hostile_server) as client:
-        got = client.get(ZONE, ENTRY_ID)
+        got = client.get(ZONE_ID, ENTRY_ID)
     assert getattr(got, field) == expected
     assert_no_secret(repr(got))
 
@@ -257,7 +259,7 @@ def test_terminal_escapes_in_an_entry_field_are_escaped(
 ) -> None:
     hostile_server.answer(success(entry(**{field: "\x1b]0;pwned\x07\u202eX"})))
     with client_for(hostile_server) as client:
-        got = client.get(ZONE, ENTRY_ID)
+        got = client.get(ZONE_ID, ENTRY_ID)
     assert getattr(got, field) == "\\x1b]0;pwned\\x07\\u202eX"
 
 
@@ -363,7 +365,7 @@ CHILD = textwrap.dedent(
     outcome["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(outcome))
     """
-).format(token=TOKEN, zone=ZONE)
+).format(token=TOKEN, zone=ZONE_ID)
 
 HUGE = {
     "1 GiB chunked body": (
@@ -538,7 +540,7 @@ def test_broken_http_is_a_transport_error(
     error, _ = call(hostile_server)
     assert type(error) is TransportError
     assert str(error).startswith(
-        f"Cloudflare trust store list (zone {ZONE}) failed: no answer from 127.0.0.1"
+        f"Cloudflare trust store list (zone {ZONE_ID}) failed: no answer from 127.0.0.1"
     )
 
 
@@ -549,7 +551,7 @@ def test_a_status_outside_the_protocol_is_an_api_error(
     hostile_server.answer(send(status, b"{}"))
     error, _ = call(hostile_server)
     assert isinstance(error, ApiError | TransportError)
-    assert str(error).startswith(f"Cloudflare trust store list (zone {ZONE}) failed")
+    assert str(error).startswith(f"Cloudflare trust store list (zone {ZONE_ID}) failed")
 
 
 @pytest.mark.parametrize("retry_after", ["99999999999", "inf", "nan", "-5", "Wed, 99 Foo"])

@@ -20,7 +20,7 @@ import pytest
 
 from emulator.server import EmulatorServer, _Handler
 from scripts.certs import root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID
+from tests.common import TOKEN, ZONE_ID
 
 #: Every answer must come within this many seconds (the server's own limits are far lower).
 BOUND_SECONDS = 5.0

@@ -17,7 +17,8 @@ from policies.trust_rules.errors import PolicyConfigError
 from provider.client import MAX_CERTIFICATE_LENGTH
 from provider.resource import CustomOriginTrustStoreProvider
 from scripts.certs import root_ca
-from tests.hostile.conftest import TIME_BOUND, TOKEN, ZONE, assert_no_secret
+from tests.common import ZONE_ID
+from tests.hostile.conftest import TIME_BOUND, TOKEN, assert_no_secret
 from tests.hostile.hostile_inputs import (
     TERMINAL_ATTACKS,
     big_root_pem,
@@ -85,7 +86,7 @@ OPTION_VALUES = [
 
 @pytest.mark.parametrize(("key", "value"), OPTION_VALUES)
 def test_a_bad_option_is_refused_without_echoing_it(key: str, value: object) -> None:
-    reason = refused({"zoneId": ZONE, "certificate": ROOT.pem, key: value})
+    reason = refused({"zoneId": ZONE_ID, "certificate": ROOT.pem, key: value})
     assert reason.startswith(f"{key} must be")
 
 
@@ -107,35 +108,35 @@ CERTIFICATES: dict[str, tuple[object, str]] = {
 
 @pytest.mark.parametrize(("value", "expected"), CERTIFICATES.values(), ids=CERTIFICATES.keys())
 def test_a_bad_certificate_is_refused_with_our_message(value: object, expected: str) -> None:
-    reason = refused({"zoneId": ZONE, "certificate": value})
+    reason = refused({"zoneId": ZONE_ID, "certificate": value})
     assert reason.startswith("certificate")
     assert expected in reason
 
 
 def test_a_certificate_at_exactly_the_limit_passes_check_as_the_client_would_take_it() -> None:
     padded = ROOT.pem + " " * (MAX_CERTIFICATE_LENGTH - len(ROOT.pem))
-    result = CustomOriginTrustStoreProvider().check({}, {"zoneId": ZONE, "certificate": padded})
+    result = CustomOriginTrustStoreProvider().check({}, {"zoneId": ZONE_ID, "certificate": padded})
     assert result.failures == []
 
 
 @pytest.mark.parametrize("kind", list(private_key_pems()))
 def test_a_private_key_is_refused_and_never_repeated(kind: str) -> None:
     key = private_key_pems()[kind]
-    reason = refused({"zoneId": ZONE, "certificate": ROOT.pem + key})
+    reason = refused({"zoneId": ZONE_ID, "certificate": ROOT.pem + key})
     assert reason.startswith("certificate contains private key material")
     assert all(line not in reason for line in key.splitlines()[1:-1])
 
 
 @pytest.mark.parametrize("attack", TERMINAL_ATTACKS.values(), ids=TERMINAL_ATTACKS.keys())
 def test_a_subject_with_terminal_escapes_is_quoted_escaped(attack: str) -> None:
-    reason = refused({"zoneId": ZONE, "certificate": named_leaf_pem(f"evil{attack}")})
+    reason = refused({"zoneId": ZONE_ID, "certificate": named_leaf_pem(f"evil{attack}")})
     assert "is not a CA certificate" in reason
     assert attack not in reason
 
 
 def test_the_refused_inputs_do_not_survive_in_checked_inputs() -> None:
     result = CustomOriginTrustStoreProvider().check(
-        {}, {"zoneId": ZONE, "certificate": ROOT.pem + private_key_pems()["PKCS#8"]}
+        {}, {"zoneId": ZONE_ID, "certificate": ROOT.pem + private_key_pems()["PKCS#8"]}
     )
     # The input comes back as given (so the pack can say why), with the key withheld.
     kept = result.inputs["certificate"]

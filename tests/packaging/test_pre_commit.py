@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from scripts.certs import NOW, expiring_in
+from tests.common import ZONE_ID
 from tests.packaging.conftest import INSTALL_TIMEOUT_SECONDS, git
 
 HOOK_ID = "cf-origin-trust-store-check"
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 
 
 def pem_expiring_after(days: int, name: str) -> str:
@@ -50,7 +50,7 @@ def try_repo(clone: Path, project: Path, home: Path) -> subprocess.CompletedProc
 
 def test_hook_judges_the_whole_ca_folder(clone: Path, tmp_path: Path) -> None:
     project = tmp_path / "infra"
-    folder = project / "cas" / ZONE
+    folder = project / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "current.pem").write_text(pem_expiring_after(400, "Current Root"))
     (folder / "old.pem").write_text(pem_expiring_after(10, "Old Root"))
@@ -61,10 +61,10 @@ def test_hook_judges_the_whole_ca_folder(clone: Path, tmp_path: Path) -> None:
     with_old = try_repo(clone, project, home)
     assert with_old.returncode == 1, with_old.stdout + with_old.stderr
     assert "origin-ca-not-near-expiry" in with_old.stdout
-    assert f"cas/{ZONE}/old.pem" in with_old.stdout
+    assert f"cas/{ZONE_ID}/old.pem" in with_old.stdout
 
     git(project, "commit", "-q", "-m", "two CAs")
-    git(project, "rm", "-q", f"cas/{ZONE}/old.pem")  # a commit that only deletes a CA
+    git(project, "rm", "-q", f"cas/{ZONE_ID}/old.pem")  # a commit that only deletes a CA
     retired = try_repo(clone, project, home)
     assert retired.returncode == 0, retired.stdout + retired.stderr
     assert "0 mandatory failure(s)" in retired.stdout

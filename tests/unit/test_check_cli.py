@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import serialization
 
 from policies.cli import main
 from scripts.certs import NOW, expiring_in, intermediate_ca, root_ca
+from tests.common import ZONE_ID
 from tests.unit.test_certificates import key_body_lines
 
 NOW_ARG = NOW.isoformat()
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 DAY = dt.timedelta(days=1)
 
 
@@ -84,7 +84,7 @@ def test_verbose_table_shows_every_row(tmp_path: Path) -> None:
 
 def test_near_expiry_fails_with_exit_1_and_a_message(tmp_path: Path) -> None:
     near = write(tmp_path, "near.pem", expiring_in(10 * DAY, "Near Root").pem)
-    result = check(near, "--now", NOW_ARG, "--zone", ZONE)
+    result = check(near, "--now", NOW_ARG, "--zone", ZONE_ID)
     assert result.returncode == 1
     assert "FAIL    mandatory  origin-ca-not-near-expiry" in result.stdout
     assert "CA 'Near Root' (SHA-256 " in result.stdout
@@ -106,9 +106,11 @@ def test_without_a_zone_no_zone_is_invented(tmp_path: Path) -> None:
 
 def test_json_output(tmp_path: Path) -> None:
     near = write(tmp_path, "near.pem", expiring_in(10 * DAY).pem)
-    result = check(near, "--json", "--now", NOW_ARG, "--zone", ZONE)
+    result = check(near, "--json", "--now", NOW_ARG, "--zone", ZONE_ID)
     assert result.returncode == 1
-    assert check(near, "--format", "json", "--now", NOW_ARG, "--zone", ZONE).stdout == result.stdout
+    assert (
+        check(near, "--format", "json", "--now", NOW_ARG, "--zone", ZONE_ID).stdout == result.stdout
+    )
     document = json.loads(result.stdout)
     assert document["now"] == "2026-11-29T12:00:00+00:00"
     assert document["mandatoryFailures"] == 2  # not-near-expiry and the zone's coverage
@@ -117,7 +119,7 @@ def test_json_output(tmp_path: Path) -> None:
     near_expiry = by_policy["origin-ca-not-near-expiry"]
     assert near_expiry["status"] == "failed"
     assert near_expiry["level"] == "mandatory"
-    assert near_expiry["zoneId"] == ZONE
+    assert near_expiry["zoneId"] == ZONE_ID
     assert near_expiry["file"] == str(near)
     assert near_expiry["subject"] == "CN=Expiring Root CA,O=Example Origin"
     assert len(near_expiry["fingerprintSha256"]) == 64
@@ -127,7 +129,7 @@ def test_json_output(tmp_path: Path) -> None:
     assert by_policy["origin-ca-expiry-warning"]["status"] == "warned"
     assert by_policy["origin-ca-is-root"]["status"] == "passed"
     coverage = by_policy["origin-ca-zone-coverage"]
-    assert (coverage["status"], coverage["zoneId"], coverage["file"]) == ("failed", ZONE, None)
+    assert (coverage["status"], coverage["zoneId"], coverage["file"]) == ("failed", ZONE_ID, None)
 
 
 def test_config_file_changes_threshold_and_enforcement(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from policies.trust_rules.catalog import ALL_SPECS
 from scripts.certs import expiring_in, root_ca
-from tests.unit.test_check_cli import DAY, NOW_ARG, ZONE, check
+from tests.common import ZONE_ID
+from tests.unit.test_check_cli import DAY, NOW_ARG, check
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = REPO_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -30,7 +31,7 @@ def sarif_validator() -> jsonschema.Draft4Validator:
 @pytest.fixture
 def zone_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``cas/<zone>/`` with one healthy CA and one near expiry; the working folder is tmp_path."""
-    folder = tmp_path / "cas" / ZONE
+    folder = tmp_path / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "good.pem").write_text(root_ca("Good Root").pem)
     (folder / "near.pem").write_text(expiring_in(10 * DAY, "Near Root").pem)
@@ -54,7 +55,7 @@ def test_sarif_is_valid_2_1_0_with_rules_from_the_catalog(zone_folder: Path) -> 
     failure = by_rule["origin-ca-not-near-expiry"]
     assert failure["level"] == "error"
     location = failure["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert location == {"uri": f"cas/{ZONE}/near.pem", "uriBaseId": "%SRCROOT%"}
+    assert location == {"uri": f"cas/{ZONE_ID}/near.pem", "uriBaseId": "%SRCROOT%"}
     assert by_rule["origin-ca-expiry-warning"]["level"] == "warning"
     assert rules[failure["ruleIndex"]]["id"] == "origin-ca-not-near-expiry"
     sarif_validator().validate(document)
@@ -73,7 +74,7 @@ def test_junit_has_one_testcase_per_policy_and_target(zone_folder: Path) -> None
     cases = root.findall("./testsuite/testcase")
     keys = [(case.get("classname"), case.get("name")) for case in cases]
     assert len(keys) == len(set(keys)) == 7 * 2 + 3  # 7 file policies x 2 files + 3 zone ones
-    near = f"cas/{ZONE}/near.pem"
+    near = f"cas/{ZONE_ID}/near.pem"
     failed = {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None}
     assert failed == {
         ("origin-ca-not-near-expiry", near),
@@ -84,7 +85,7 @@ def test_junit_has_one_testcase_per_policy_and_target(zone_folder: Path) -> None
         ("origin-ca-expiry-warning", near)
     }
     near_case = next(c for c in cases if c.get("classname") == "origin-ca-not-near-expiry")
-    assert near_case.get("name") == f"cas/{ZONE}/good.pem"  # first target, passed
+    assert near_case.get("name") == f"cas/{ZONE_ID}/good.pem"  # first target, passed
 
 
 def test_github_workflow_commands(zone_folder: Path) -> None:
@@ -95,7 +96,8 @@ def test_github_workflow_commands(zone_folder: Path) -> None:
     warnings = [line for line in lines if line.startswith("::warning ")]
     assert len(errors) == 1
     assert errors[0].startswith(
-        f"::error file=cas/{ZONE}/near.pem,title=origin-ca-not-near-expiry (cas/{ZONE}/near.pem)::"
+        f"::error file=cas/{ZONE_ID}/near.pem,"
+        f"title=origin-ca-not-near-expiry (cas/{ZONE_ID}/near.pem)::"
     )
     assert "10 days from now" in errors[0]
     assert len(warnings) == 1
@@ -109,9 +111,9 @@ def test_junit_keeps_a_shared_ca_apart_per_zone(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "shared.pem").write_text(root_ca("Shared Root").pem)
     other = "9a7806061c88ada191ed06f989cc3dac"
-    (tmp_path / "zones.json").write_text(json.dumps({ZONE: "shared.pem", other: "shared.pem"}))
+    (tmp_path / "zones.json").write_text(json.dumps({ZONE_ID: "shared.pem", other: "shared.pem"}))
     result = check("--zone-map", "zones.json", "--format", "junit", "--now", NOW_ARG)
     assert result.returncode == 0, result.stderr
     root = ET.fromstring(result.stdout)  # noqa: S314 (our own output)
     names = {c.get("name") for c in root.findall("./testsuite[@name='origin-ca-is-root']/testcase")}
-    assert names == {f"shared.pem (zone {ZONE})", f"shared.pem (zone {other})"}
+    assert names == {f"shared.pem (zone {ZONE_ID})", f"shared.pem (zone {other})"}

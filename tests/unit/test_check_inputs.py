@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from scripts.certs import expiring_in, root_ca
-from tests.unit.test_check_cli import DAY, NOW_ARG, ZONE, check
+from tests.common import ZONE_ID
+from tests.unit.test_check_cli import DAY, NOW_ARG, check
 
 OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac"
 
@@ -38,7 +39,7 @@ def test_an_empty_folder_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_layout_gives_each_zone_folder_its_zone(tmp_path: Path) -> None:
-    for zone_id, lifetime in ((ZONE, 400 * DAY), (OTHER_ZONE, 10 * DAY)):
+    for zone_id, lifetime in ((ZONE_ID, 400 * DAY), (OTHER_ZONE, 10 * DAY)):
         folder = tmp_path / "cas" / zone_id
         folder.mkdir(parents=True)
         (folder / "root.pem").write_text(expiring_in(lifetime, f"Root {zone_id[:4]}").pem)
@@ -49,13 +50,13 @@ def test_layout_gives_each_zone_folder_its_zone(tmp_path: Path) -> None:
         for r in results(result.stdout)
         if r["policy"] == "origin-ca-zone-coverage"
     }
-    assert coverage == {ZONE: "passed", OTHER_ZONE: "failed"}
-    files = {r["file"] for r in results(result.stdout) if r["zoneId"] == ZONE and r["file"]}
-    assert files == {f"cas/{ZONE}/root.pem"}  # relative to the working folder, as typed
+    assert coverage == {ZONE_ID: "passed", OTHER_ZONE: "failed"}
+    files = {r["file"] for r in results(result.stdout) if r["zoneId"] == ZONE_ID and r["file"]}
+    assert files == {f"cas/{ZONE_ID}/root.pem"}  # relative to the working folder, as typed
 
 
 def test_layout_and_a_different_zone_flag_conflict(tmp_path: Path) -> None:
-    folder = tmp_path / "cas" / ZONE
+    folder = tmp_path / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "root.pem").write_text(root_ca().pem)
     result = check(folder, "--zone", OTHER_ZONE)
@@ -69,7 +70,7 @@ def test_zone_map_with_globs_folders_and_files(tmp_path: Path) -> None:
     (tmp_path / "prod" / "b.pem").write_text(root_ca("Prod B").pem)
     (tmp_path / "shared.pem").write_text(expiring_in(10 * DAY, "Shared").pem)
     zone_map = tmp_path / "zones.json"
-    zone_map.write_text(json.dumps({ZONE: ["prod/*.pem"], OTHER_ZONE: ["shared.pem", "prod"]}))
+    zone_map.write_text(json.dumps({ZONE_ID: ["prod/*.pem"], OTHER_ZONE: ["shared.pem", "prod"]}))
     result = check("--zone-map", zone_map, "--json", "--now", NOW_ARG, cwd=tmp_path)
     assert result.returncode == 1  # the shared CA is near expiry in both zones' files
     by_zone: dict[object, set[object]] = {}
@@ -77,7 +78,7 @@ def test_zone_map_with_globs_folders_and_files(tmp_path: Path) -> None:
         if r["file"] and r["policy"] == "origin-ca-is-root":
             by_zone.setdefault(r["zoneId"], set()).add(r["file"])
     assert by_zone == {
-        ZONE: {"prod/a.pem", "prod/b.pem"},
+        ZONE_ID: {"prod/a.pem", "prod/b.pem"},
         OTHER_ZONE: {"shared.pem", "prod/a.pem", "prod/b.pem"},
     }
     coverage = [r for r in results(result.stdout) if r["policy"] == "origin-ca-zone-coverage"]
@@ -87,8 +88,8 @@ def test_zone_map_with_globs_folders_and_files(tmp_path: Path) -> None:
 def test_zone_map_errors_name_the_problem(tmp_path: Path) -> None:
     zone_map = tmp_path / "zones.json"
     for content, message in (
-        (json.dumps({ZONE: ["missing/*.pem"]}), "matches no file"),
-        (json.dumps({ZONE: []}), "non-empty list"),
+        (json.dumps({ZONE_ID: ["missing/*.pem"]}), "matches no file"),
+        (json.dumps({ZONE_ID: []}), "non-empty list"),
         ("[]", "expected a JSON object"),
         ("{", "not valid JSON"),
     ):
@@ -106,7 +107,7 @@ def test_nothing_to_check_is_a_usage_error() -> None:
 
 def test_following_the_file_advice_leads_to_a_pass(tmp_path: Path) -> None:
     """Coverage and rotation say "add a successor root CA file to this set": doing so passes."""
-    folder = tmp_path / "cas" / ZONE
+    folder = tmp_path / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "old.pem").write_text(expiring_in(20 * DAY, "Old Root").pem)
     relaxed = tmp_path / "policy-config.json"
@@ -123,7 +124,7 @@ def test_following_the_file_advice_leads_to_a_pass(tmp_path: Path) -> None:
 
 
 def test_following_the_layout_conflict_advice(tmp_path: Path) -> None:
-    folder = tmp_path / "cas" / ZONE
+    folder = tmp_path / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "root.pem").write_text(root_ca().pem)
     refused = check(folder, "--zone", OTHER_ZONE, "--now", NOW_ARG)

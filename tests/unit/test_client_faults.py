@@ -23,51 +23,36 @@ from provider.credentials import ApiToken
 from provider.errors import ApiError, NotFoundError, RateLimitedError, ServerError, TransportError
 from provider.retry import RetryPolicy
 from scripts.certs import NOW, root_ca
+from tests.common import FAST_RETRY, LOCAL_URL, TOKEN, ZONE_ID
 
-TOKEN = "fault-token-0123456789abcdef0123456789"
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
-LOCAL_URL = "http://localhost/client/v4"
-FAST = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
 #: Short enough to trip a ``delay`` fault of DELAY seconds.
 READ_TIMEOUT = 0.05
 DELAY = 0.2
 
 
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(token=TOKEN)
-
-
-@pytest.fixture
-def emu(emulator: Emulator) -> Emulator:
-    """The shared in-process emulator (frozen clock at NOW; every response checked against
-    the pinned OpenAPI excerpt at teardown)."""
-    return emulator
-
-
-def make_client(emu: Emulator, retry: RetryPolicy = FAST) -> TrustStoreClient:
+def make_client(emulator: Emulator, retry: RetryPolicy = FAST_RETRY) -> TrustStoreClient:
     return TrustStoreClient(
         ApiToken(TOKEN),
         base_url=LOCAL_URL,
         retry=retry,
         timeout=httpx.Timeout(5.0, read=READ_TIMEOUT),
-        transport=EmulatorTransport(emu),
+        transport=EmulatorTransport(emulator),
     )
 
 
 @pytest.fixture
-def client(emu: Emulator) -> Iterator[TrustStoreClient]:
-    with make_client(emu) as made:
+def client(emulator: Emulator) -> Iterator[TrustStoreClient]:
+    with make_client(emulator) as made:
         yield made
 
 
-def seen(emu: Emulator) -> list[tuple[str, Any, Any]]:
+def seen(emulator: Emulator) -> list[tuple[str, Any, Any]]:
     """(method, status, fault) of every API request, in order; status None = no answer."""
-    return [(r["method"], r["status"], r["fault"]) for r in emu.requests()]
+    return [(r["method"], r["status"], r["fault"]) for r in emulator.requests()]
 
 
-def stored_ids(emu: Emulator) -> list[str]:
-    return [entry.id for entry in emu.store.entries()]
+def stored_ids(emulator: Emulator) -> list[str]:
+    return [entry.id for entry in emulator.store.entries()]
 
 
 class TestReadsAreRetried:
@@ -86,100 +71,106 @@ class TestReadsAreRetried:
     def test_each_fault_is_ridden_out(
         self,
         client: TrustStoreClient,
-        emu: Emulator,
+        emulator: Emulator,
         mode: str,
         fields: dict[str, Any],
         first: tuple[str, Any, Any],
     ) -> None:
-        entry = emu.store.upload(ZONE, root_ca().pem)
-        emu.add_fault(mode, count=2, method="GET", **fields)
+        entry = emulator.store.upload(ZONE_ID, root_ca().pem)
+        emulator.add_fault(mode, count=2, method="GET", **fields)
 
-        assert client.get(ZONE, entry["id"]).id == entry["id"]
-        assert [client_entry.id for client_entry in client.list(ZONE)] == [entry["id"]]
-        assert seen(emu) == [first, first, ("GET", 200, None), ("GET", 200, None)]
+        assert client.get(ZONE_ID, entry["id"]).id == entry["id"]
+        assert [client_entry.id for client_entry in client.list(ZONE_ID)] == [entry["id"]]
+        assert seen(emulator) == [first, first, ("GET", 200, None), ("GET", 200, None)]
 
-    def test_a_slow_answer_within_the_read_timeout_is_simply_awaited(self, emu: Emulator) -> None:
-        emu.add_fault("delay", delay_seconds=0.001)
-        with make_client(emu) as client:
-            assert client.list(ZONE) == ()
-        assert seen(emu) == [("GET", 200, "delay")]
+    def test_a_slow_answer_within_the_read_timeout_is_simply_awaited(
+        self, emulator: Emulator
+    ) -> None:
+        emulator.add_fault("delay", delay_seconds=0.001)
+        with make_client(emulator) as client:
+            assert client.list(ZONE_ID) == ()
+        assert seen(emulator) == [("GET", 200, "delay")]
 
 
 class TestErrorsAfterTheBudget:
     def test_5xx_beyond_the_budget_is_a_server_error_with_cloudflares_words(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("error", status=503, count=10, code=1234, message="Service busy")
+        emulator.add_fault("error", status=503, count=10, code=1234, message="Service busy")
         with pytest.raises(ServerError) as caught:
-            client.list(ZONE)
+            client.list(ZONE_ID)
         error = caught.value
         assert (error.status_code, error.codes, error.attempts) == (503, (1234,), 4)
         assert str(error) == (
-            f"Cloudflare trust store list (zone {ZONE}) failed with HTTP 503 after 4 attempts:"
+            f"Cloudflare trust store list (zone {ZONE_ID}) failed with HTTP 503 after 4 attempts:"
             " [1234] Service busy. Cloudflare could not serve the request: try again later, and"
             " check the Cloudflare status page if it persists."
         )
-        assert len(emu.requests()) == 4
+        assert len(emulator.requests()) == 4
 
     def test_a_429_storm_beyond_the_budget_is_rate_limited(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("rate_limit", count=10, retry_after=1)
+        emulator.add_fault("rate_limit", count=10, retry_after=1)
         with pytest.raises(RateLimitedError) as caught:
-            client.get(ZONE, "ab" * 16)
+            client.get(ZONE_ID, "ab" * 16)
         assert (caught.value.status_code, caught.value.codes) == (429, (971,))
         assert str(caught.value).startswith(
-            f"Cloudflare trust store get (zone {ZONE}, entry {'ab' * 16}) failed with HTTP 429"
+            f"Cloudflare trust store get (zone {ZONE_ID}, entry {'ab' * 16}) failed with HTTP 429"
             " after 4 attempts: [971] Please wait and consider throttling your request speed."
             " Cloudflare allows 1200 requests per 5 minutes per user"
         )
 
     def test_connection_resets_beyond_the_budget_are_a_transport_error(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("reset", count=10)
+        emulator.add_fault("reset", count=10)
         with pytest.raises(TransportError) as caught:
-            client.list(ZONE)
+            client.list(ZONE_ID)
         assert str(caught.value) == (
-            f"Cloudflare trust store list (zone {ZONE}) failed: no answer from localhost after 4"
+            f"Cloudflare trust store list (zone {ZONE_ID}) failed: no answer from localhost after 4"
             " attempts (ReadError: [Errno 104] Connection reset by peer). Check network access,"
             " proxy settings and the base URL (CLOUDFLARE_BASE_URL), then try again."
         )
         assert isinstance(caught.value.__cause__, httpx.ReadError)
 
-    def test_the_time_budget_stops_retries_before_the_attempt_count(self, emu: Emulator) -> None:
-        emu.add_fault("rate_limit", count=10, retry_after=1)
+    def test_the_time_budget_stops_retries_before_the_attempt_count(
+        self, emulator: Emulator
+    ) -> None:
+        emulator.add_fault("rate_limit", count=10, retry_after=1)
         patient = RetryPolicy(max_attempts=10, max_retry_after=0.02, max_elapsed=0.05)
-        with make_client(emu, patient) as client, pytest.raises(RateLimitedError) as caught:
-            client.list(ZONE)
+        with make_client(emulator, patient) as client, pytest.raises(RateLimitedError) as caught:
+            client.list(ZONE_ID)
         assert 2 <= caught.value.attempts < 10
-        assert len(emu.requests()) == caught.value.attempts
+        assert len(emulator.requests()) == caught.value.attempts
 
-    def test_client_errors_are_not_retried(self, client: TrustStoreClient, emu: Emulator) -> None:
-        emu.add_fault("error", status=400, count=10)
+    def test_client_errors_are_not_retried(
+        self, client: TrustStoreClient, emulator: Emulator
+    ) -> None:
+        emulator.add_fault("error", status=400, count=10)
         with pytest.raises(ApiError) as caught:
-            client.list(ZONE)
+            client.list(ZONE_ID)
         assert (type(caught.value), caught.value.codes) == (ApiError, (1400,))
         assert "failed with HTTP 400: [1400] Injected fault: HTTP 400" in str(caught.value)
-        assert len(emu.requests()) == 1
+        assert len(emulator.requests()) == 1
 
 
 class TestRetryAfter:
     def test_retry_after_sets_the_wait_and_is_capped(
-        self, emu: Emulator, caplog: pytest.LogCaptureFixture
+        self, emulator: Emulator, caplog: pytest.LogCaptureFixture
     ) -> None:
         policy = RetryPolicy(initial_backoff=5.0, max_retry_after=0.02)
-        emu.add_fault("rate_limit", count=1, retry_after=0)
-        emu.add_fault("rate_limit", count=1, retry_after=1)
+        emulator.add_fault("rate_limit", count=1, retry_after=0)
+        emulator.add_fault("rate_limit", count=1, retry_after=1)
         with (
             caplog.at_level(logging.DEBUG, logger="provider.client"),
-            make_client(emu, policy) as c,
+            make_client(emulator, policy) as c,
         ):
-            assert c.list(ZONE) == ()
+            assert c.list(ZONE_ID) == ()
         waits = re.findall(r"retrying in (\d+\.\d+)s", caplog.text)
         # 0 as asked (not the 5 s backoff), then 1 s capped to max_retry_after.
         assert waits == ["0.000", "0.020"]
-        assert seen(emu) == [
+        assert seen(emulator) == [
             ("GET", 429, "rate_limit"),
             ("GET", 429, "rate_limit"),
             ("GET", 200, None),
@@ -188,22 +179,22 @@ class TestRetryAfter:
 
 class TestUploadIsNeverDuplicated:
     def test_response_lost_after_commit_is_reconciled_by_listing(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("drop_after_commit", method="POST")
-        entry = client.upload(ZONE, root_ca("Lost Answer Root").pem)
+        emulator.add_fault("drop_after_commit", method="POST")
+        entry = client.upload(ZONE_ID, root_ca("Lost Answer Root").pem)
 
-        assert stored_ids(emu) == [entry.id]
-        assert seen(emu) == [("POST", None, "drop_after_commit"), ("GET", 200, None)]
+        assert stored_ids(emulator) == [entry.id]
+        assert seen(emulator) == [("POST", None, "drop_after_commit"), ("GET", 200, None)]
 
     def test_read_timeout_on_upload_is_ambiguous_and_reconciled(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("delay", method="POST", delay_seconds=DELAY)
-        entry = client.upload(ZONE, root_ca("Slow Root").pem)
+        emulator.add_fault("delay", method="POST", delay_seconds=DELAY)
+        entry = client.upload(ZONE_ID, root_ca("Slow Root").pem)
 
-        assert stored_ids(emu) == [entry.id]
-        assert seen(emu) == [("POST", 200, "delay"), ("GET", 200, None)]
+        assert stored_ids(emulator) == [entry.id]
+        assert seen(emulator) == [("POST", 200, "delay"), ("GET", 200, None)]
 
     @pytest.mark.parametrize(
         ("mode", "fields", "first"),
@@ -215,58 +206,58 @@ class TestUploadIsNeverDuplicated:
     def test_ambiguous_failure_that_did_not_apply_posts_again(
         self,
         client: TrustStoreClient,
-        emu: Emulator,
+        emulator: Emulator,
         mode: str,
         fields: dict[str, Any],
         first: tuple[str, Any, Any],
     ) -> None:
-        emu.add_fault(mode, method="POST", **fields)
-        entry = client.upload(ZONE, root_ca().pem)
+        emulator.add_fault(mode, method="POST", **fields)
+        entry = client.upload(ZONE_ID, root_ca().pem)
 
-        assert stored_ids(emu) == [entry.id]
-        assert seen(emu) == [first, ("GET", 200, None), ("POST", 200, None)]
+        assert stored_ids(emulator) == [entry.id]
+        assert seen(emulator) == [first, ("GET", 200, None), ("POST", 200, None)]
 
     def test_rate_limited_upload_is_resent_without_listing(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("rate_limit", method="POST", retry_after=0)
-        entry = client.upload(ZONE, root_ca().pem)
+        emulator.add_fault("rate_limit", method="POST", retry_after=0)
+        entry = client.upload(ZONE_ID, root_ca().pem)
 
-        assert stored_ids(emu) == [entry.id]
-        assert seen(emu) == [("POST", 429, "rate_limit"), ("POST", 200, None)]
+        assert stored_ids(emulator) == [entry.id]
+        assert seen(emulator) == [("POST", 429, "rate_limit"), ("POST", 200, None)]
 
     def test_reconciliation_survives_a_failing_listing(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("drop_after_commit", method="POST")
-        emu.add_fault("error", method="GET", status=503)
-        entry = client.upload(ZONE, root_ca().pem)
+        emulator.add_fault("drop_after_commit", method="POST")
+        emulator.add_fault("error", method="GET", status=503)
+        entry = client.upload(ZONE_ID, root_ca().pem)
 
-        assert stored_ids(emu) == [entry.id]
-        assert seen(emu) == [
+        assert stored_ids(emulator) == [entry.id]
+        assert seen(emulator) == [
             ("POST", None, "drop_after_commit"),
             ("GET", 503, "error"),
             ("GET", 200, None),
         ]
 
     def test_reconciliation_matches_the_certificate_not_just_any_entry(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        neighbour = emu.store.upload(ZONE, root_ca("Neighbour Root").pem)
-        emu.add_fault("reset", method="POST")
-        entry = client.upload(ZONE, root_ca("Wanted Root").pem)
+        neighbour = emulator.store.upload(ZONE_ID, root_ca("Neighbour Root").pem)
+        emulator.add_fault("reset", method="POST")
+        entry = client.upload(ZONE_ID, root_ca("Wanted Root").pem)
 
         assert entry.id != neighbour["id"]
-        assert stored_ids(emu) == [neighbour["id"], entry.id]
+        assert stored_ids(emulator) == [neighbour["id"], entry.id]
 
     def test_an_entry_being_deleted_is_not_taken_for_the_upload(self) -> None:
         emulator = Emulator(EmulatorConfig(token=TOKEN, deletion_delay=60), clock=FrozenClock(NOW))
         pem = root_ca("Rotated Root").pem
-        old = emulator.store.upload(ZONE, pem)
-        emulator.store.delete(ZONE, old["id"])
+        old = emulator.store.upload(ZONE_ID, pem)
+        emulator.store.delete(ZONE_ID, old["id"])
         emulator.add_fault("reset", method="POST")
         with make_client(emulator) as client:
-            entry = client.upload(ZONE, pem)
+            entry = client.upload(ZONE_ID, pem)
         assert entry.id != old["id"]
         assert [(r["method"], r["status"]) for r in emulator.requests()] == [
             ("POST", None),
@@ -276,55 +267,57 @@ class TestUploadIsNeverDuplicated:
         emulator.close()
 
     def test_5xx_beyond_the_budget_says_the_upload_may_have_happened(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("error", method="POST", status=503, count=10)
+        emulator.add_fault("error", method="POST", status=503, count=10)
         with pytest.raises(ServerError) as caught:
-            client.upload(ZONE, root_ca().pem)
+            client.upload(ZONE_ID, root_ca().pem)
         assert caught.value.outcome_unknown
         assert (
             "failed with HTTP 503 after 4 attempts: [1503] Injected fault: HTTP 503 (emulator fault"
             " injection). An earlier attempt may have reached Cloudflare: list the zone to see"
             " whether the certificate was stored before uploading it again."
         ) in str(caught.value)
-        assert [r["method"] for r in emu.requests()] == ["POST", "GET"] * 3 + ["POST"]
-        assert stored_ids(emu) == []
+        assert [r["method"] for r in emulator.requests()] == ["POST", "GET"] * 3 + ["POST"]
+        assert stored_ids(emulator) == []
 
     def test_resets_beyond_the_budget_on_upload_are_a_transport_error(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        emu.add_fault("reset", count=20)
+        emulator.add_fault("reset", count=20)
         with pytest.raises(TransportError) as caught:
-            client.upload(ZONE, root_ca().pem)
+            client.upload(ZONE_ID, root_ca().pem)
         assert caught.value.attempts == 4
         assert caught.value.outcome_unknown
-        assert stored_ids(emu) == []
+        assert stored_ids(emulator) == []
 
 
 class TestDeleteAfterAnAmbiguousFailure:
     def test_a_lost_answer_then_404_means_deleted(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
-        entry = emu.store.upload(ZONE, root_ca().pem)
-        emu.add_fault("drop_after_commit", method="DELETE")
+        entry = emulator.store.upload(ZONE_ID, root_ca().pem)
+        emulator.add_fault("drop_after_commit", method="DELETE")
 
-        assert client.delete(ZONE, entry["id"]) is None
-        assert stored_ids(emu) == []
-        assert seen(emu) == [("DELETE", None, "drop_after_commit"), ("DELETE", 404, None)]
+        assert client.delete(ZONE_ID, entry["id"]) is None
+        assert stored_ids(emulator) == []
+        assert seen(emulator) == [("DELETE", None, "drop_after_commit"), ("DELETE", 404, None)]
 
-    def test_a_timed_out_delete_is_retried(self, client: TrustStoreClient, emu: Emulator) -> None:
-        entry = emu.store.upload(ZONE, root_ca().pem)
-        emu.add_fault("delay", method="DELETE", delay_seconds=DELAY)
+    def test_a_timed_out_delete_is_retried(
+        self, client: TrustStoreClient, emulator: Emulator
+    ) -> None:
+        entry = emulator.store.upload(ZONE_ID, root_ca().pem)
+        emulator.add_fault("delay", method="DELETE", delay_seconds=DELAY)
 
-        client.delete(ZONE, entry["id"])
-        assert stored_ids(emu) == []
-        assert seen(emu) == [("DELETE", 200, "delay"), ("DELETE", 404, None)]
+        client.delete(ZONE_ID, entry["id"])
+        assert stored_ids(emulator) == []
+        assert seen(emulator) == [("DELETE", 200, "delay"), ("DELETE", 404, None)]
 
     def test_a_rate_limited_delete_then_404_is_still_not_found(
-        self, client: TrustStoreClient, emu: Emulator
+        self, client: TrustStoreClient, emulator: Emulator
     ) -> None:
         # 429 means the first attempt was refused, so a 404 afterwards is a real 404.
-        emu.add_fault("rate_limit", method="DELETE", retry_after=0)
+        emulator.add_fault("rate_limit", method="DELETE", retry_after=0)
         with pytest.raises(NotFoundError) as caught:
-            client.delete(ZONE, "ab" * 16)
+            client.delete(ZONE_ID, "ab" * 16)
         assert caught.value.codes == (1419,)

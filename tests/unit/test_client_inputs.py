@@ -15,9 +15,7 @@ from provider.credentials import ApiKey, ApiToken, credentials_from_env
 from provider.entries import parse_rfc3339, validate_id
 from provider.errors import ConfigurationError, InvalidInputError, TransportError
 from provider.retry import RetryableFailure, RetryPolicy, parse_retry_after
-
-TOKEN = "s3cr3t-token-value-0123456789abcdef"
-KEY = "global-api-key-0123456789abcdef"
+from tests.common import API_KEY, TOKEN
 
 
 class TestIds:
@@ -200,16 +198,19 @@ class TestFromEnv:
 
     def test_email_and_key_are_the_fallback(self) -> None:
         credentials = credentials_from_env(
-            {"CLOUDFLARE_EMAIL": "ops@example.com", "CLOUDFLARE_API_KEY": KEY}
+            {"CLOUDFLARE_EMAIL": "ops@example.com", "CLOUDFLARE_API_KEY": API_KEY}
         )
         assert isinstance(credentials, ApiKey)
-        assert credentials.auth_headers() == {"X-Auth-Email": "ops@example.com", "X-Auth-Key": KEY}
+        assert credentials.auth_headers() == {
+            "X-Auth-Email": "ops@example.com",
+            "X-Auth-Key": API_KEY,
+        }
 
     def test_token_wins_over_key(self) -> None:
         env = {
             "CLOUDFLARE_API_TOKEN": TOKEN,
             "CLOUDFLARE_EMAIL": "a@b.c",
-            "CLOUDFLARE_API_KEY": KEY,
+            "CLOUDFLARE_API_KEY": API_KEY,
         }
         assert isinstance(credentials_from_env(env), ApiToken)
 
@@ -223,11 +224,11 @@ class TestFromEnv:
 
     def test_half_a_key_pair_names_the_missing_half(self) -> None:
         with pytest.raises(ConfigurationError) as caught:
-            credentials_from_env({"CLOUDFLARE_API_KEY": KEY})
+            credentials_from_env({"CLOUDFLARE_API_KEY": API_KEY})
         assert str(caught.value).startswith(
             "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY go together, but CLOUDFLARE_EMAIL is not set"
         )
-        assert KEY not in str(caught.value)
+        assert API_KEY not in str(caught.value)
 
 
 class TestCredentials:
@@ -276,7 +277,7 @@ class TestCredentials:
 
     def test_email_must_look_like_one(self) -> None:
         with pytest.raises(ConfigurationError, match="The account email 'ops' is not an email"):
-            ApiKey("ops", KEY)
+            ApiKey("ops", API_KEY)
 
 
 class TestRetryPolicy:

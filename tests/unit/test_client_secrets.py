@@ -11,23 +11,16 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from emulator import Emulator, EmulatorConfig
+from emulator import Emulator
 from emulator.transport import EmulatorTransport
 from provider.client import TrustStoreClient
 from provider.credentials import ApiKey, ApiToken
 from provider.errors import ApiError, TrustStoreError
-from provider.retry import RetryPolicy
 from scripts.certs import leaf, root_ca
+from tests.common import API_KEY, EMAIL, FAST_RETRY, LOCAL_URL, MISSING_ID, TOKEN, ZONE_ID
 
-TOKEN = "secret-token-Zq8vW2xR7tY4uI9oP3aS6dF1gH5jK0l"
 WRONG_TOKEN = "wrong-secret-Mn7bV4cX1zL8kJ5hG2fD9sA6qW3eR0t"
-EMAIL = "ops@example.com"
-API_KEY = "secret-global-key-Yt6rE3wQ9uI2oP5aS8dF1g"
 SECRETS = (TOKEN, WRONG_TOKEN, API_KEY)
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
-MISSING_ID = "ffffffffffffffffffffffffffffffff"
-LOCAL_URL = "http://localhost/client/v4"
-FAST = RetryPolicy(max_attempts=2, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
 
 
 def assert_clean(text: str) -> None:
@@ -59,25 +52,13 @@ def every_log_line_is_clean(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         assert_clean(repr(record.args))
 
 
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(token=TOKEN, email=EMAIL, api_key=API_KEY)
-
-
-@pytest.fixture
-def emu(emulator: Emulator) -> Emulator:
-    """The shared in-process emulator (frozen clock at NOW; every response checked against
-    the pinned OpenAPI excerpt at teardown)."""
-    return emulator
-
-
-def client_for(emu: Emulator, credentials: ApiToken | ApiKey) -> TrustStoreClient:
+def client_for(emulator: Emulator, credentials: ApiToken | ApiKey) -> TrustStoreClient:
     return TrustStoreClient(
         credentials,
         base_url=LOCAL_URL,
-        retry=FAST,
+        retry=FAST_RETRY,
         timeout=httpx.Timeout(5.0, read=0.05),
-        transport=EmulatorTransport(emu),
+        transport=EmulatorTransport(emulator),
     )
 
 
@@ -90,25 +71,34 @@ CREDENTIALS = {
 #: (emulator, client, the client's secret) -> raises
 Scenario = Callable[[Emulator, TrustStoreClient, str], object]
 SCENARIOS: dict[str, Scenario] = {
-    "not-found": lambda emu, c, secret: c.get(ZONE, MISSING_ID),
-    "refused-certificate": lambda emu, c, secret: c.upload(ZONE, leaf(root_ca()).pem),
-    "acm-disabled": lambda emu, c, secret: (emu.set_acm_enabled(ZONE, False), c.list(ZONE)),
-    "server-error": lambda emu, c, secret: (emu.add_fault("error", count=5), c.list(ZONE)),
-    "rate-limited": lambda emu, c, secret: (emu.add_fault("rate_limit", count=5), c.list(ZONE)),
-    "reset": lambda emu, c, secret: (emu.add_fault("reset", count=5), c.list(ZONE)),
-    "lost-upload": lambda emu, c, secret: (
-        emu.add_fault("drop_after_commit", count=1),
-        emu.add_fault("reset", count=5),
-        c.upload(ZONE, root_ca().pem),
+    "not-found": lambda emulator, c, secret: c.get(ZONE_ID, MISSING_ID),
+    "refused-certificate": lambda emulator, c, secret: c.upload(ZONE_ID, leaf(root_ca()).pem),
+    "acm-disabled": lambda emulator, c, secret: (
+        emulator.set_acm_enabled(ZONE_ID, False),
+        c.list(ZONE_ID),
     ),
-    "timeout": lambda emu, c, secret: (
-        emu.add_fault("delay", delay_seconds=0.2, count=5),
-        c.list(ZONE),
+    "server-error": lambda emulator, c, secret: (
+        emulator.add_fault("error", count=5),
+        c.list(ZONE_ID),
     ),
-    "invalid-id": lambda emu, c, secret: c.delete(ZONE, "../" + secret),
-    "server-echoes-the-secret": lambda emu, c, secret: (
-        emu.add_fault("error", status=400, message=f"bad credential {secret}"),
-        c.list(ZONE),
+    "rate-limited": lambda emulator, c, secret: (
+        emulator.add_fault("rate_limit", count=5),
+        c.list(ZONE_ID),
+    ),
+    "reset": lambda emulator, c, secret: (emulator.add_fault("reset", count=5), c.list(ZONE_ID)),
+    "lost-upload": lambda emulator, c, secret: (
+        emulator.add_fault("drop_after_commit", count=1),
+        emulator.add_fault("reset", count=5),
+        c.upload(ZONE_ID, root_ca().pem),
+    ),
+    "timeout": lambda emulator, c, secret: (
+        emulator.add_fault("delay", delay_seconds=0.2, count=5),
+        c.list(ZONE_ID),
+    ),
+    "invalid-id": lambda emulator, c, secret: c.delete(ZONE_ID, "../" + secret),
+    "server-echoes-the-secret": lambda emulator, c, secret: (
+        emulator.add_fault("error", status=400, message=f"bad credential {secret}"),
+        c.list(ZONE_ID),
     ),
 }
 
@@ -116,34 +106,34 @@ SCENARIOS: dict[str, Scenario] = {
 @pytest.mark.parametrize("credentials", CREDENTIALS.values(), ids=CREDENTIALS.keys())
 @pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_no_failure_shows_a_secret(
-    emu: Emulator,
+    emulator: Emulator,
     credentials: tuple[Callable[[], ApiToken | ApiKey], str],
     scenario: Scenario,
 ) -> None:
     make, secret = credentials
-    with client_for(emu, make()) as client:
+    with client_for(emulator, make()) as client:
         assert_clean(repr(client))
         assert_clean(str(client))
         with pytest.raises(TrustStoreError) as caught:
-            scenario(emu, client, secret)
+            scenario(emulator, client, secret)
     assert_clean_error(caught.value)
 
 
-def test_server_text_quoting_a_secret_is_redacted(emu: Emulator) -> None:
-    emu.add_fault("error", status=400, message=f"token {TOKEN} is not allowed here")
-    with client_for(emu, ApiToken(TOKEN)) as client, pytest.raises(ApiError) as caught:
-        client.list(ZONE)
+def test_server_text_quoting_a_secret_is_redacted(emulator: Emulator) -> None:
+    emulator.add_fault("error", status=400, message=f"token {TOKEN} is not allowed here")
+    with client_for(emulator, ApiToken(TOKEN)) as client, pytest.raises(ApiError) as caught:
+        client.list(ZONE_ID)
     assert caught.value.errors[0].message == "token <redacted> is not allowed here"
 
 
 def test_the_secret_is_really_sent_and_requests_are_logged(
-    emu: Emulator, caplog: pytest.LogCaptureFixture
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The hygiene above would pass trivially if no credential were sent or nothing logged.
-    with client_for(emu, ApiToken(TOKEN)) as client:
-        assert client.list(ZONE) == ()
-    with client_for(emu, ApiKey(EMAIL, API_KEY)) as client:
-        assert client.list(ZONE) == ()
-    assert [r["auth"] for r in emu.requests()] == ["token", "key"]
+    with client_for(emulator, ApiToken(TOKEN)) as client:
+        assert client.list(ZONE_ID) == ()
+    with client_for(emulator, ApiKey(EMAIL, API_KEY)) as client:
+        assert client.list(ZONE_ID) == ()
+    assert [r["auth"] for r in emulator.requests()] == ["token", "key"]
     ours = [r.getMessage() for r in caplog.records if r.name == "provider.client"]
-    assert ours == [f"GET zones/{ZONE}/acm/custom_trust_store -> 200 (attempt 1)"] * 2
+    assert ours == [f"GET zones/{ZONE_ID}/acm/custom_trust_store -> 200 (attempt 1)"] * 2

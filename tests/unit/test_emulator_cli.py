@@ -18,7 +18,7 @@ import pytest
 from emulator.clock import parse_rfc3339
 from emulator.process import PROJECT_ROOT, EmulatorProcess
 from scripts.certs import NOW, root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID
+from tests.common import TOKEN, ZONE_ID
 
 Start = Callable[..., EmulatorProcess]
 URL = f"/zones/{ZONE_ID}/acm/custom_trust_store"

@@ -19,7 +19,8 @@ from emulator.control import EmulatorControl
 from emulator.server import EmulatorServer
 from emulator.transport import EmulatorTransport
 from scripts.certs import root_ca
-from tests.fixtures.emulator import IN_PROCESS_BASE_URL, TOKEN, EmulatorApi
+from tests.common import TOKEN
+from tests.fixtures.emulator import IN_PROCESS_BASE_URL, EmulatorApi
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -15,7 +15,8 @@ from emulator.control import EmulatorControl
 from emulator.server import EmulatorServer
 from emulator.transport import EmulatorTransport
 from scripts.certs import NOW, expiring_in, root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
+from tests.common import TOKEN, ZONE_ID
+from tests.fixtures.emulator import EmulatorApi
 
 OTHER = "0123456789abcdef0123456789abcdef"
 
@@ -245,7 +246,7 @@ def test_concurrent_uploads_are_all_kept(emulator_server: EmulatorServer) -> Non
 
 
 def test_an_emulator_bug_is_a_500_and_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    emu = Emulator()  # not the fixture: its teardown would (rightly) fail on the bug
+    emu = Emulator(EmulatorConfig(token=TOKEN))  # not the fixture: its teardown would fail
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")

@@ -8,7 +8,8 @@ from emulator import Emulator
 from emulator.process import EmulatorProcess
 from emulator.server import EmulatorServer
 from scripts.certs import root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID, read_request_log
+from tests.common import TOKEN, ZONE_ID
+from tests.fixtures.emulator import read_request_log
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 COLLECTION = f"/zones/{ZONE_ID}/acm/custom_trust_store"

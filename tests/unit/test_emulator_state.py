@@ -16,8 +16,8 @@ from emulator.certificates import issuer_label
 from emulator.clock import FrozenClock
 from emulator.state import Store
 from scripts.certs import NOW, CertSpec, build, ec_key, ed25519_key, expiring_in, root_ca
+from tests.common import ZONE_ID
 
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 OTHER = "0123456789abcdef0123456789abcdef"
 
 
@@ -39,7 +39,7 @@ def code_of(exc: pytest.ExceptionInfo[errors.ApiError]) -> tuple[int, int]:
 
 def test_upload_returns_all_eight_fields(clock: FrozenClock) -> None:
     ca = root_ca()
-    entry = make(clock).upload(ZONE, ca.pem)
+    entry = make(clock).upload(ZONE_ID, ca.pem)
     assert set(entry) == {
         "id",
         "certificate",
@@ -61,7 +61,7 @@ def test_upload_returns_all_eight_fields(clock: FrozenClock) -> None:
 
 def test_ids_are_unique(clock: FrozenClock) -> None:
     store = make(clock)
-    ids = {store.upload(ZONE, root_ca(f"Root {i}").pem)["id"] for i in range(10)}
+    ids = {store.upload(ZONE_ID, root_ca(f"Root {i}").pem)["id"] for i in range(10)}
     assert len(ids) == 10
 
 
@@ -76,7 +76,7 @@ def test_ids_are_unique(clock: FrozenClock) -> None:
 )
 def test_certificate_is_stored_with_exactly_one_trailing_newline(clock: FrozenClock, raw) -> None:  # type: ignore[no-untyped-def]
     ca = root_ca()
-    stored = make(clock).upload(ZONE, raw(ca.pem))["certificate"]
+    stored = make(clock).upload(ZONE_ID, raw(ca.pem))["certificate"]
     assert stored == ca.pem
     assert stored.endswith("-----END CERTIFICATE-----\n")
 
@@ -93,11 +93,11 @@ def test_certificate_is_stored_with_exactly_one_trailing_newline(clock: FrozenCl
     ],
 )
 def test_signature_algorithm_names(clock: FrozenClock, spec: CertSpec, signature: str) -> None:
-    assert make(clock).upload(ZONE, build(spec).pem)["signature"] == signature
+    assert make(clock).upload(ZONE_ID, build(spec).pem)["signature"] == signature
 
 
 def test_issuer_is_the_organisation_else_the_common_name(clock: FrozenClock) -> None:
-    assert make(clock).upload(ZONE, root_ca().pem)["issuer"] == "Example Origin"
+    assert make(clock).upload(ZONE_ID, root_ca().pem)["issuer"] == "Example Origin"
     cert = root_ca().cert
     assert issuer_label(cert) == "Example Origin"
     only_cn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bare Root")])
@@ -118,16 +118,16 @@ def test_issuer_is_the_organisation_else_the_common_name(clock: FrozenClock) -> 
 def test_duplicate_rules(clock: FrozenClock) -> None:
     store = make(clock, deletion_delay=10)
     pem = root_ca().pem
-    first = store.upload(ZONE, pem)
+    first = store.upload(ZONE_ID, pem)
     with pytest.raises(errors.ApiError) as dup:
-        store.upload(ZONE, pem)
+        store.upload(ZONE_ID, pem)
     assert code_of(dup) == (400, 1220)
     assert first["id"] in str(dup.value.errors())
     # Another zone may hold the same CA.
     store.upload(OTHER, pem)
     # Once the first copy is being deleted, the same CA may be uploaded again.
-    store.delete(ZONE, first["id"])
-    again = store.upload(ZONE, pem)
+    store.delete(ZONE_ID, first["id"])
+    again = store.upload(ZONE_ID, pem)
     assert again["id"] != first["id"]
 
 
@@ -135,10 +135,10 @@ def test_expired_upload_is_refused_at_the_boundary(clock: FrozenClock) -> None:
     store = make(clock)
     at_now = expiring_in(dt.timedelta(0))
     with pytest.raises(errors.ApiError) as exc:
-        store.upload(ZONE, at_now.pem)
+        store.upload(ZONE_ID, at_now.pem)
     assert code_of(exc) == (400, 1417)
     one_second_left = expiring_in(dt.timedelta(seconds=1), common_name="Almost Expired Root")
-    assert store.upload(ZONE, one_second_left.pem)["status"] == "active"
+    assert store.upload(ZONE_ID, one_second_left.pem)["status"] == "active"
 
 
 # -- status over time -----------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_expired_upload_is_refused_at_the_boundary(clock: FrozenClock) -> None:
 
 def test_activation_progression(clock: FrozenClock) -> None:
     store = make(clock, activation_delay=10)
-    entry = store.upload(ZONE, root_ca().pem)
+    entry = store.upload(ZONE_ID, root_ca().pem)
     assert entry["status"] == "initializing"
     steps = [
         (4.999, "initializing", "2026-11-29T12:00:00Z"),
@@ -157,7 +157,7 @@ def test_activation_progression(clock: FrozenClock) -> None:
     ]
     for seconds, status, updated in steps:
         clock.advance(seconds)
-        got = store.get(ZONE, entry["id"])
+        got = store.get(ZONE_ID, entry["id"])
         assert (got["status"], got["updated_at"]) == (status, updated), seconds
         assert got["uploaded_on"] == "2026-11-29T12:00:00Z"
 
@@ -165,55 +165,55 @@ def test_activation_progression(clock: FrozenClock) -> None:
 def test_expiry_by_the_clock(clock: FrozenClock) -> None:
     store = make(clock)
     ca = expiring_in(dt.timedelta(days=2))
-    entry = store.upload(ZONE, ca.pem)
+    entry = store.upload(ZONE_ID, ca.pem)
     clock.set(NOW + dt.timedelta(days=2) - dt.timedelta(seconds=1))
-    assert store.get(ZONE, entry["id"])["status"] == "active"
+    assert store.get(ZONE_ID, entry["id"])["status"] == "active"
     clock.set(NOW + dt.timedelta(days=2))
-    got = store.get(ZONE, entry["id"])
+    got = store.get(ZONE_ID, entry["id"])
     assert got["status"] == "expired"
     assert got["updated_at"] == got["expires_on"] == "2026-12-01T12:00:00Z"
     # Expired entries are still listed and can be deleted.
-    assert [e["id"] for e in store.list_page(ZONE).items] == [entry["id"]]
-    assert store.delete(ZONE, entry["id"]) == {"id": entry["id"]}
+    assert [e["id"] for e in store.list_page(ZONE_ID).items] == [entry["id"]]
+    assert store.delete(ZONE_ID, entry["id"]) == {"id": entry["id"]}
 
 
 def test_immediate_deletion(clock: FrozenClock) -> None:
     store = make(clock)
-    entry = store.upload(ZONE, root_ca().pem)
-    assert store.delete(ZONE, entry["id"]) == {"id": entry["id"]}
+    entry = store.upload(ZONE_ID, root_ca().pem)
+    assert store.delete(ZONE_ID, entry["id"]) == {"id": entry["id"]}
     with pytest.raises(errors.ApiError) as exc:
-        store.get(ZONE, entry["id"])
+        store.get(ZONE_ID, entry["id"])
     assert code_of(exc) == (404, 1419)
     with pytest.raises(errors.ApiError):
-        store.delete(ZONE, entry["id"])
+        store.delete(ZONE_ID, entry["id"])
 
 
 def test_asynchronous_deletion(clock: FrozenClock) -> None:
     store = make(clock, deletion_delay=60)
-    entry = store.upload(ZONE, root_ca().pem)
-    assert store.delete(ZONE, entry["id"]) == {"id": entry["id"]}
-    got = store.get(ZONE, entry["id"])
+    entry = store.upload(ZONE_ID, root_ca().pem)
+    assert store.delete(ZONE_ID, entry["id"]) == {"id": entry["id"]}
+    got = store.get(ZONE_ID, entry["id"])
     assert (got["status"], got["updated_at"]) == ("pending_deletion", "2026-11-29T12:00:00Z")
     # Deleting again while it is going away answers the same success (idempotent).
-    assert store.delete(ZONE, entry["id"]) == {"id": entry["id"]}
+    assert store.delete(ZONE_ID, entry["id"]) == {"id": entry["id"]}
     clock.advance(30)
-    got = store.get(ZONE, entry["id"])
+    got = store.get(ZONE_ID, entry["id"])
     assert (got["status"], got["updated_at"]) == ("deleted", "2026-11-29T12:00:30Z")
-    assert [e["status"] for e in store.list_page(ZONE).items] == ["deleted"]
+    assert [e["status"] for e in store.list_page(ZONE_ID).items] == ["deleted"]
     clock.advance(29.999)
-    assert store.get(ZONE, entry["id"])["status"] == "deleted"
+    assert store.get(ZONE_ID, entry["id"])["status"] == "deleted"
     clock.advance(0.001)
     with pytest.raises(errors.ApiError) as exc:
-        store.get(ZONE, entry["id"])
+        store.get(ZONE_ID, entry["id"])
     assert code_of(exc) == (404, 1419)
-    assert store.list_page(ZONE).items == []
+    assert store.list_page(ZONE_ID).items == []
 
 
 def test_deletion_of_an_entry_still_initializing(clock: FrozenClock) -> None:
     store = make(clock, activation_delay=100, deletion_delay=10)
-    entry = store.upload(ZONE, root_ca().pem)
-    store.delete(ZONE, entry["id"])
-    assert store.get(ZONE, entry["id"])["status"] == "pending_deletion"
+    entry = store.upload(ZONE_ID, root_ca().pem)
+    store.delete(ZONE_ID, entry["id"])
+    assert store.get(ZONE_ID, entry["id"])["status"] == "pending_deletion"
 
 
 # -- pagination -----------------------------------------------------------------------------
@@ -222,23 +222,23 @@ def test_deletion_of_an_entry_still_initializing(clock: FrozenClock) -> None:
 @pytest.fixture
 def seven(clock: FrozenClock) -> tuple[Store, list[str]]:
     store = make(clock)
-    ids = [store.upload(ZONE, root_ca(f"Root {i}").pem)["id"] for i in range(7)]
+    ids = [store.upload(ZONE_ID, root_ca(f"Root {i}").pem)["id"] for i in range(7)]
     store.upload(OTHER, root_ca("Other zone").pem)
     return store, ids
 
 
 def test_list_defaults(seven: tuple[Store, list[str]]) -> None:
     store, ids = seven
-    page = store.list_page(ZONE)
+    page = store.list_page(ZONE_ID)
     assert [e["id"] for e in page.items] == ids
     assert page.result_info() == {"count": 7, "page": 1, "per_page": 20, "total_count": 7}
 
 
 def test_pages(seven: tuple[Store, list[str]]) -> None:
     store, ids = seven
-    first = store.list_page(ZONE, page=1, per_page=5)
-    second = store.list_page(ZONE, page=2, per_page=5)
-    beyond = store.list_page(ZONE, page=3, per_page=5)
+    first = store.list_page(ZONE_ID, page=1, per_page=5)
+    second = store.list_page(ZONE_ID, page=2, per_page=5)
+    beyond = store.list_page(ZONE_ID, page=3, per_page=5)
     assert [e["id"] for e in first.items + second.items] == ids
     assert second.result_info() == {"count": 2, "page": 2, "per_page": 5, "total_count": 7}
     assert beyond.items == []
@@ -249,17 +249,17 @@ def test_pages(seven: tuple[Store, list[str]]) -> None:
 def test_per_page_bounds(seven: tuple[Store, list[str]], per_page: int, ok: bool) -> None:
     store, _ = seven
     if ok:
-        assert store.list_page(ZONE, per_page=per_page).per_page == per_page
+        assert store.list_page(ZONE_ID, per_page=per_page).per_page == per_page
     else:
         with pytest.raises(errors.ApiError) as exc:
-            store.list_page(ZONE, per_page=per_page)
+            store.list_page(ZONE_ID, per_page=per_page)
         assert code_of(exc) == (400, 1420)
 
 
 def test_page_must_be_positive(seven: tuple[Store, list[str]]) -> None:
     store, _ = seven
     with pytest.raises(errors.ApiError) as exc:
-        store.list_page(ZONE, page=0)
+        store.list_page(ZONE_ID, page=0)
     assert code_of(exc) == (400, 1420)
 
 
@@ -281,14 +281,14 @@ def test_offset_and_limit(
     total: int,
 ) -> None:
     store, ids = seven
-    page = store.list_page(ZONE, offset=offset, limit=limit)
+    page = store.list_page(ZONE_ID, offset=offset, limit=limit)
     assert [e["id"] for e in page.items] == ids[expected]
     assert page.total_count == total
 
 
 def test_offset_then_pages(seven: tuple[Store, list[str]]) -> None:
     store, ids = seven
-    page = store.list_page(ZONE, offset=1, page=2, per_page=5)
+    page = store.list_page(ZONE_ID, offset=1, page=2, per_page=5)
     assert [e["id"] for e in page.items] == ids[6:7]
 
 
@@ -297,12 +297,12 @@ def test_offset_then_pages(seven: tuple[Store, list[str]]) -> None:
 
 def test_acm_switch_is_per_zone(clock: FrozenClock) -> None:
     store = make(clock)
-    store.set_acm_enabled(ZONE, False)
+    store.set_acm_enabled(ZONE_ID, False)
     for call in (
-        lambda: store.list_page(ZONE),
-        lambda: store.upload(ZONE, root_ca().pem),
-        lambda: store.get(ZONE, "a" * 32),
-        lambda: store.delete(ZONE, "a" * 32),
+        lambda: store.list_page(ZONE_ID),
+        lambda: store.upload(ZONE_ID, root_ca().pem),
+        lambda: store.get(ZONE_ID, "a" * 32),
+        lambda: store.delete(ZONE_ID, "a" * 32),
     ):
         with pytest.raises(errors.ApiError) as exc:
             call()
@@ -316,21 +316,21 @@ def test_acm_switch_is_per_zone(clock: FrozenClock) -> None:
 def test_persistence_across_reopen(clock: FrozenClock, tmp_path: Path) -> None:
     db = str(tmp_path / "state.sqlite")
     store = make(clock, db_path=db, deletion_delay=60)
-    kept = store.upload(ZONE, root_ca("Kept").pem)
-    going = store.upload(ZONE, root_ca("Going").pem)
-    gone = store.upload(ZONE, root_ca("Gone").pem)
-    store.delete(ZONE, going["id"])
+    kept = store.upload(ZONE_ID, root_ca("Kept").pem)
+    going = store.upload(ZONE_ID, root_ca("Going").pem)
+    gone = store.upload(ZONE_ID, root_ca("Gone").pem)
+    store.delete(ZONE_ID, going["id"])
     store.set_acm_enabled(OTHER, False)
     store.close()
 
     reopened = make(clock, db_path=db, deletion_delay=0)
-    assert reopened.get(ZONE, kept["id"]) == kept
-    assert reopened.get(ZONE, going["id"])["status"] == "pending_deletion"
-    assert reopened.get(ZONE, gone["id"]) == gone
+    assert reopened.get(ZONE_ID, kept["id"]) == kept
+    assert reopened.get(ZONE_ID, going["id"])["status"] == "pending_deletion"
+    assert reopened.get(ZONE_ID, gone["id"]) == gone
     assert not reopened.acm_enabled(OTHER)
     # New uploads continue the order after the old ones.
-    newer = reopened.upload(ZONE, root_ca("Newer").pem)
-    assert [e["id"] for e in reopened.list_page(ZONE).items] == [
+    newer = reopened.upload(ZONE_ID, root_ca("Newer").pem)
+    assert [e["id"] for e in reopened.list_page(ZONE_ID).items] == [
         kept["id"],
         going["id"],
         gone["id"],
@@ -338,25 +338,25 @@ def test_persistence_across_reopen(clock: FrozenClock, tmp_path: Path) -> None:
     ]
     # A pending deletion completes on schedule after the restart, and is persisted.
     clock.advance(60)
-    assert [e["id"] for e in reopened.list_page(ZONE).items] == [
+    assert [e["id"] for e in reopened.list_page(ZONE_ID).items] == [
         kept["id"],
         gone["id"],
         newer["id"],
     ]
     reopened.close()
     third = make(clock, db_path=db)
-    assert len(third.list_page(ZONE).items) == 3
+    assert len(third.list_page(ZONE_ID).items) == 3
     third.reset()
     third.close()
-    assert make(clock, db_path=db).list_page(ZONE).items == []
+    assert make(clock, db_path=db).list_page(ZONE_ID).items == []
 
 
 def test_failed_database_write_leaves_memory_unchanged(clock: FrozenClock, tmp_path: Path) -> None:
     store = make(clock, db_path=str(tmp_path / "state.sqlite"))
-    store.upload(ZONE, root_ca("Before").pem)
+    store.upload(ZONE_ID, root_ca("Before").pem)
     assert store._db is not None
     store._db._conn.execute("DROP TABLE entries")
     with pytest.raises(Exception, match="no such table"):
-        store.upload(ZONE, root_ca("After").pem)
-    assert len(store.list_page(ZONE).items) == 1
+        store.upload(ZONE_ID, root_ca("After").pem)
+    assert len(store.list_page(ZONE_ID).items) == 1
     store.close()

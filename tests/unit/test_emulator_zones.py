@@ -17,7 +17,8 @@ from emulator import EmulatorConfig
 from emulator.process import EmulatorProcess
 from emulator.server import EmulatorServer
 from scripts.certs import root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID, EmulatorApi
+from tests.common import TOKEN, ZONE_ID
+from tests.fixtures.emulator import EmulatorApi
 
 OTHER = "0123456789abcdef0123456789abcdef"
 

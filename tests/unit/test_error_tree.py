@@ -23,18 +23,18 @@ from provider.errors import (
     TransportError,
     TrustStoreError,
 )
+from tests.common import ZONE_ID
 
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 ENTRY = "b3e7d2f0c1a94e5f8d6c7b2a1e0f9d8c"
 
 EXAMPLES: list[TrustStoreError] = [
     TrustStoreError("plain"),
     ConfigurationError("no credentials"),
     InvalidInputError("bad zone", parameter="zone_id"),
-    TransportError(operation="list", zone_id=ZONE, host="api.example", reason="timed out"),
+    TransportError(operation="list", zone_id=ZONE_ID, host="api.example", reason="timed out"),
     ApiError(
         operation="upload",
-        zone_id=ZONE,
+        zone_id=ZONE_ID,
         status_code=400,
         errors=(CloudflareMessage(1414, "not a CA"),),
         detail="extra",
@@ -42,12 +42,12 @@ EXAMPLES: list[TrustStoreError] = [
         attempts=3,
         outcome_unknown=True,
     ),
-    AcmNotEnabledError(operation="list", zone_id=ZONE, entry_id=ENTRY, status_code=403),
-    DuplicateEntryError("already there", zone_id=ZONE, entry_id=ENTRY),
-    EntryClaimedError("claimed", zone_id=ZONE, entry_id=ENTRY),
-    NotActiveError("stuck", zone_id=ZONE, entry_id=ENTRY, last_status="pending_deployment"),
-    EmptyZoneError("last CA", zone_id=ZONE, entry_id=ENTRY),
-    DeletionPendingError("still deleting", zone_id=ZONE, entry_id=ENTRY),
+    AcmNotEnabledError(operation="list", zone_id=ZONE_ID, entry_id=ENTRY, status_code=403),
+    DuplicateEntryError("already there", zone_id=ZONE_ID, entry_id=ENTRY),
+    EntryClaimedError("claimed", zone_id=ZONE_ID, entry_id=ENTRY),
+    NotActiveError("stuck", zone_id=ZONE_ID, entry_id=ENTRY, last_status="pending_deployment"),
+    EmptyZoneError("last CA", zone_id=ZONE_ID, entry_id=ENTRY),
+    DeletionPendingError("still deleting", zone_id=ZONE_ID, entry_id=ENTRY),
 ]
 
 
@@ -77,7 +77,7 @@ def test_every_error_survives_pickling_whole(error: TrustStoreError) -> None:
 
 
 def test_a_retried_error_is_rebuilt_with_its_attempts_and_survives_pickling() -> None:
-    first = ApiError(operation="upload", zone_id=ZONE, status_code=503)
+    first = ApiError(operation="upload", zone_id=ZONE_ID, status_code=503)
     final = first.with_attempts(4, outcome_unknown=True)
     assert type(final) is ApiError
     assert (final.attempts, final.outcome_unknown, first.attempts) == (4, True, 1)

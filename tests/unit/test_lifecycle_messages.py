@@ -26,7 +26,7 @@ from provider.errors import (
 )
 from provider.properties import check_inputs
 from scripts.certs import NOW, CertSpec, build, root_ca
-from tests.fixtures.emulator import ZONE_ID
+from tests.common import ZONE_ID
 
 ROOT = root_ca("Message Root")
 

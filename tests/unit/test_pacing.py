@@ -15,9 +15,7 @@ from provider.credentials import ApiToken
 from provider.errors import ConfigurationError
 from provider.pacing import Pacer, RateLimit, parse_rate_limit
 from provider.retry import RetryPolicy
-from tests.fixtures.emulator import TOKEN, ZONE_ID
-
-LOCAL_URL = "http://127.0.0.1/client/v4"
+from tests.common import LOCAL_URL, TOKEN, ZONE_ID
 
 
 class FakeTime:
@@ -151,7 +149,7 @@ def _statuses(emulator: Emulator) -> list[int]:
 
 
 def test_threads_sharing_a_pacer_stay_under_the_emulators_limit() -> None:
-    emulator = Emulator(EmulatorConfig(rate_limit=(20, 1.0)))
+    emulator = Emulator(EmulatorConfig(token=TOKEN, rate_limit=(20, 1.0)))
     pacer = Pacer(RateLimit(20, 1.0))
     with _client(emulator, pacer) as client:
         threads = [
@@ -168,7 +166,7 @@ def test_threads_sharing_a_pacer_stay_under_the_emulators_limit() -> None:
 
 
 def test_a_pacer_that_overestimates_the_limit_slows_down_instead_of_storming() -> None:
-    emulator = Emulator(EmulatorConfig(rate_limit=(10, 1.0)))
+    emulator = Emulator(EmulatorConfig(token=TOKEN, rate_limit=(10, 1.0)))
     pacer = Pacer(RateLimit(1000, 1.0))  # believes in a hundred times the real budget
     with _client(emulator, pacer) as client:
         for _ in range(30):

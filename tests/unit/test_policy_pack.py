@@ -35,10 +35,10 @@ from policies import pack
 from policies.trust_rules.catalog import SPECS_BY_NAME
 from policies.trust_rules.resource_type import DYNAMIC_TYPE, OFFICIAL_TYPE
 from scripts.certs import NOW, CertSpec, build, expiring_in, intermediate_ca, root_ca
+from tests.common import ZONE_ID
 from tests.unit.test_certificates import key_body_lines
 
 TYPES = [DYNAMIC_TYPE, OFFICIAL_TYPE]
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 POLICIES = {policy.name: policy for policy in pack.build_policies()}
 DAY = dt.timedelta(days=1)
@@ -73,7 +73,7 @@ def run_resource(
     resource_type: str,
     certificate: object,
     *,
-    zone_id: object = ZONE,
+    zone_id: object = ZONE_ID,
     config: Mapping[str, Any] | None = None,
     name: str = "ca-2026",
     already_deployed: bool = False,
@@ -97,7 +97,7 @@ def run_resource(
 
 
 def stack_resource(
-    resource_type: str, name: str, certificate: object, zone_id: object = ZONE
+    resource_type: str, name: str, certificate: object, zone_id: object = ZONE_ID
 ) -> PolicyResource:
     values = {"zoneId": zone_id, "certificate": certificate, "id": name}
     return PolicyResource(
@@ -214,7 +214,7 @@ def test_private_key_fails_well_formed_without_leaking(resource_type: str) -> No
 @pytest.mark.parametrize("resource_type", TYPES)
 def test_missing_certificate_fails_well_formed(resource_type: str) -> None:
     args = ResourceValidationArgs(
-        resource_type, props_of({"zoneId": ZONE}), urn(resource_type, "x"), "x", OPTIONS, None
+        resource_type, props_of({"zoneId": ZONE_ID}), urn(resource_type, "x"), "x", OPTIONS, None
     )
     messages: list[str] = []
     POLICIES["origin-ca-well-formed"].validate(args, lambda m, u=None: messages.append(m))
@@ -316,7 +316,7 @@ def test_rotation_ready_flags_a_ca_without_successor(resource_type: str) -> None
 def official_outputs(
     name: str,
     certificate: str,
-    zone_id: str = ZONE,
+    zone_id: str = ZONE_ID,
     status: str = "active",
     *,
     deployed: bool = False,
@@ -428,7 +428,7 @@ def servicer() -> Iterator[_PolicyAnalyzerServicer]:
 def analyze(servicer: _PolicyAnalyzerServicer, resource_type: str, certificate: str) -> Any:
     request = proto.AnalyzeRequest(
         type=resource_type,
-        properties=struct({"zoneId": ZONE, "certificate": certificate}),
+        properties=struct({"zoneId": ZONE_ID, "certificate": certificate}),
         urn=urn(resource_type, "ca"),
         name="ca",
     )
@@ -498,7 +498,7 @@ def test_servicer_runs_stack_policies(servicer: _PolicyAnalyzerServicer) -> None
         resources=[
             proto.AnalyzerResource(
                 type=OFFICIAL_TYPE,
-                properties=struct({"zoneId": ZONE, "certificate": expiring_in(20 * DAY).pem}),
+                properties=struct({"zoneId": ZONE_ID, "certificate": expiring_in(20 * DAY).pem}),
                 urn=urn(OFFICIAL_TYPE, "only"),
                 name="only",
             )

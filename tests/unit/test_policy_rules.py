@@ -38,9 +38,9 @@ from scripts.certs import (
     rsa_key,
 )
 from tests.certs_legacy import legacy_signed
+from tests.common import ZONE_ID
 
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
-PLACE = Place("ca-2026", ZONE, "urn:pulumi:dev::trust::ca-2026")
+PLACE = Place("ca-2026", ZONE_ID, "urn:pulumi:dev::trust::ca-2026")
 SECOND = dt.timedelta(seconds=1)
 DAY = dt.timedelta(days=1)
 
@@ -349,7 +349,7 @@ def test_entry_for_keeps_the_problem_instead_of_raising() -> None:
 # --- zone rules -------------------------------------------------------------------------------
 
 
-def known(facts: CertificateFacts, name: str, zone_id: str = ZONE) -> zone_rules.KnownEntry:
+def known(facts: CertificateFacts, name: str, zone_id: str = ZONE_ID) -> zone_rules.KnownEntry:
     return zone_rules.KnownEntry(Place(name, zone_id, f"urn:{name}"), facts)
 
 
@@ -401,17 +401,17 @@ def test_zone_coverage_does_not_count_a_ca_that_is_not_valid_yet() -> None:
 def test_zone_coverage_judges_each_zone_separately() -> None:
     other = "f" * 32
     report = coverage(
-        [known(expiring(400 * DAY), "good", ZONE), known(expiring(5 * DAY), "bad", other)]
+        [known(expiring(400 * DAY), "good", ZONE_ID), known(expiring(5 * DAY), "bad", other)]
     )
     assert len(report.violations) == 1
     assert "zone ffff…ffff" in report.violations[0].message
 
 
 def test_zone_coverage_leaves_a_zone_with_pending_entries_undecided() -> None:
-    pending = (Place("new-ca", ZONE, "urn:new"),)
+    pending = (Place("new-ca", ZONE_ID, "urn:new"),)
     report = coverage([known(expiring(5 * DAY), "old")], pending)
     assert report.violations == ()
-    assert report.undecided_zones == (ZONE,)
+    assert report.undecided_zones == (ZONE_ID,)
 
 
 def test_zone_coverage_with_an_entry_of_unknown_zone_decides_nothing() -> None:
@@ -485,9 +485,9 @@ def test_rotation_window_boundary(delta: dt.timedelta, reported: bool) -> None:
 
 
 def test_rotation_leaves_zones_with_pending_entries_undecided() -> None:
-    report = rotation([known(expiring(60 * DAY), "aging")], (Place("new", ZONE),))
+    report = rotation([known(expiring(60 * DAY), "aging")], (Place("new", ZONE_ID),))
     assert report.violations == ()
-    assert report.undecided_zones == (ZONE,)
+    assert report.undecided_zones == (ZONE_ID,)
 
 
 def test_the_same_certificate_twice_in_a_zone_is_a_duplicate() -> None:
@@ -503,7 +503,7 @@ def test_the_same_certificate_twice_in_a_zone_is_a_duplicate() -> None:
 
 def test_the_same_certificate_in_two_zones_is_not_a_duplicate() -> None:
     facts = facts_of()
-    report = zone_rules.no_duplicates([known(facts, "a", ZONE), known(facts, "b", "e" * 32)])
+    report = zone_rules.no_duplicates([known(facts, "a", ZONE_ID), known(facts, "b", "e" * 32)])
     assert report.violations == ()
 
 
@@ -572,6 +572,6 @@ def test_config_errors(config: dict[str, object], match: str) -> None:
 
 
 def test_zone_ids_are_shortened_only_when_they_look_like_cloudflare_ids() -> None:
-    assert zone(ZONE) == "zone 023e…c353"
+    assert zone(ZONE_ID) == "zone 023e…c353"
     assert zone("staging") == "zone staging"
     assert zone(None) == "(zone not known yet)"

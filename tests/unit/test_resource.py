@@ -37,7 +37,7 @@ from provider.resource import (
     CustomOriginTrustStoreProvider,
 )
 from scripts.certs import expiring_in, intermediate_ca, leaf, root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID
+from tests.common import TOKEN, ZONE_ID
 
 ROOT = root_ca("Unit Root")
 

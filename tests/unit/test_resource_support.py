@@ -20,7 +20,7 @@ from provider.naming import entry_resource_name, legacy_file_resource_name
 from provider.program import ProgramConfigError, find_ca_files, name_entries, read_ca_file
 from provider.waiting import wait_until_active
 from scripts.certs import NOW, root_ca
-from tests.fixtures.emulator import ZONE_ID
+from tests.common import ZONE_ID
 
 # -- configuration --------------------------------------------------------------------------
 
