@@ -1,15 +1,14 @@
 """Our client against the emulator's REAL server (loopback socket, HTTP control API): the
-official SDK's scenario, refusals, and every fault mode as real sockets show them."""
+official SDK's scenario, refusals, a refused connection and the emulator as a process. Every
+fault mode over a real socket is in tests/unit/test_client_faults.py (both transports)."""
 
 from __future__ import annotations
 
 import logging
 import pickle
 import socket
-import time
 import traceback
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -27,16 +26,12 @@ from provider.errors import (
     AuthenticationError,
     InvalidInputError,
     NotFoundError,
-    RateLimitedError,
-    ServerError,
     TransportError,
 )
 from scripts.certs import intermediate_ca, root_ca
-from tests.common import API_KEY, EMAIL, FAST_RETRY, MISSING_ID, TOKEN, ZONE_ID
+from tests.common import API_KEY, EMAIL, FAST_RETRY, TOKEN, ZONE_ID
 
 READ_TIMEOUT = 0.2
-#: How long to wait for a server-side request still running after the client gave up.
-SETTLE_SECONDS = 10.0
 
 
 @pytest.fixture
@@ -71,25 +66,6 @@ def assert_no_secret(error: BaseException) -> None:
         assert secret not in repr(error)
         assert secret not in "".join(traceback.format_exception(error))
         assert secret.encode() not in pickle.dumps(error)
-
-
-def api_log(control: EmulatorControl) -> list[tuple[str, Any]]:
-    return [(r["method"], r["status"]) for r in control.requests()]
-
-
-def settled_log(control: EmulatorControl) -> list[tuple[str, Any]]:
-    """The request log once no request is still being handled (a timed-out one may be)."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        records = control.requests()
-        busy = [r for r in records if r["status"] is None and r["fault"] == "delay"]
-        if not busy or time.monotonic() > deadline:
-            return [(r["method"], r["status"]) for r in records]
-        time.sleep(0.02)
-
-
-def stored_ids(control: EmulatorControl) -> list[str]:
-    return [entry["id"] for entry in control.state() if entry["zone_id"] == ZONE_ID]
 
 
 def test_sdk_scenario_upload_list_get_delete(
@@ -164,81 +140,6 @@ class TestRefusals:
             assert caught.value.parameter == "entry_id"
             assert "is not a Cloudflare id: expected 1 to 32 hex digits" in str(caught.value)
         assert control.requests() == []
-
-
-class TestFaultsOverTheSocket:
-    @pytest.mark.parametrize("mode", ["reset", "drop_after_commit"])
-    def test_lost_connections_on_reads_are_retried(
-        self, client: TrustStoreClient, control: EmulatorControl, mode: str
-    ) -> None:
-        control.add_fault(mode, count=2, method="GET")
-        assert client.list(ZONE_ID) == ()
-        assert api_log(control) == [("GET", None), ("GET", None), ("GET", 200)]
-
-    def test_upload_answer_lost_after_commit_leaves_one_entry(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        control.add_fault("drop_after_commit", method="POST")
-        entry = client.upload(ZONE_ID, root_ca().pem)
-        assert stored_ids(control) == [entry.id]
-        assert api_log(control) == [("POST", None), ("GET", 200)]  # no second POST
-
-    def test_reset_upload_is_reconciled_then_posted(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        control.add_fault("reset", method="POST")
-        entry = client.upload(ZONE_ID, root_ca().pem)
-        assert stored_ids(control) == [entry.id]
-        assert api_log(control) == [("POST", None), ("GET", 200), ("POST", 200)]
-
-    def test_upload_slower_than_the_read_timeout_leaves_one_entry(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        # The server finishes the slow POST after the client gave up on it; whichever POST
-        # lands second is refused as a duplicate, and the client returns the one stored.
-        control.add_fault("delay", method="POST", delay_seconds=READ_TIMEOUT * 3)
-        entry = client.upload(ZONE_ID, root_ca().pem)
-        log = settled_log(control)
-        assert stored_ids(control) == [entry.id]
-        assert log[:2] == [("POST", log[0][1]), ("GET", 200)]
-        assert [method for method, _ in log].count("POST") <= 2
-        assert [status for method, status in log if method == "POST"].count(200) == 1
-
-    def test_get_slower_than_the_read_timeout_is_retried(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        control.add_fault("delay", method="GET", delay_seconds=READ_TIMEOUT * 2)
-        assert client.list(ZONE_ID) == ()
-        assert [m for m, _ in settled_log(control)] == ["GET", "GET"]
-
-    def test_a_429_storm_with_retry_after_is_ridden_out(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        control.add_fault("rate_limit", count=3, retry_after=1)
-        entry = client.upload(ZONE_ID, root_ca().pem)
-        assert api_log(control) == [("POST", 429)] * 3 + [("POST", 200)]
-        assert stored_ids(control) == [entry.id]
-
-    def test_a_429_storm_beyond_the_budget(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        control.add_fault("rate_limit", count=10, retry_after=1)
-        with pytest.raises(RateLimitedError) as caught:
-            client.list(ZONE_ID)
-        assert (caught.value.codes, caught.value.attempts) == ((971,), 4)
-        assert_no_secret(caught.value)
-
-    def test_5xx_beyond_the_budget(
-        self, client: TrustStoreClient, control: EmulatorControl
-    ) -> None:
-        control.add_fault("error", status=500, count=10, code=1500, message="Internal failure")
-        with pytest.raises(ServerError) as caught:
-            client.get(ZONE_ID, MISSING_ID)
-        assert (caught.value.status_code, caught.value.codes) == (500, (1500,))
-        assert "failed with HTTP 500 after 4 attempts: [1500] Internal failure." in str(
-            caught.value
-        )
-        assert_no_secret(caught.value)
 
 
 def free_loopback_port() -> int:
