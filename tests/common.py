@@ -1,9 +1,13 @@
-"""Facts every test module shares: the zone, the credentials, the local URL, the retry policy.
+"""Facts every test module shares: the zone, the credentials, the local URL, the retry policy;
+and how to read what a pickled dynamic provider in Pulumi state refers to.
 
 Fixtures live under tests/fixtures/ (registered in tests/conftest.py); these are plain values.
 """
 
 from __future__ import annotations
+
+import base64
+import pickletools
 
 from provider.retry import RetryPolicy
 
@@ -28,3 +32,30 @@ LOCAL_URL = "http://localhost/client/v4"
 FAST_RETRY = RetryPolicy(
     max_attempts=4, initial_backoff=0.001, max_backoff=0.005, max_retry_after=0.01
 )
+
+
+def pickled_globals(encoded: str) -> list[tuple[str, str]]:
+    """The ``(module, name)`` of every global a base64 pickle (a dynamic resource's
+    ``__provider`` in state) loads, read from its opcodes without unpickling it.
+
+    A provider pickled by reference loads exactly its own class; one pickled by value also
+    loads the helpers that rebuild code (``dill._dill._create_code``, ``types.CodeType``…).
+    """
+    pushed: list[str | None] = []  # what each opcode pushed: its string, or None for others
+    memo: dict[int, str | None] = {}
+    found = []
+    for opcode, arg, _ in pickletools.genops(base64.b64decode(encoded)):
+        if opcode.name == "GLOBAL":
+            module, name = str(arg).split(" ", 1)
+            found.append((module, name))
+            pushed.append(None)
+        elif opcode.name == "STACK_GLOBAL":
+            found.append((str(pushed[-2]), str(pushed[-1])))
+            pushed.append(None)
+        elif opcode.name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif opcode.name in ("BINGET", "LONG_BINGET", "GET"):
+            pushed.append(memo.get(int(arg)))
+        elif opcode.stack_after:
+            pushed.append(arg if isinstance(arg, str) else None)
+    return found
