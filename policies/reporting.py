@@ -149,6 +149,7 @@ def result_fields(result: Result, now: dt.datetime) -> dict[str, object]:
         "targetKind": target.kind,
         "subject": facts.subject if facts else None,
         "fingerprintSha256": facts.sha256_fingerprint if facts else None,
+        "keyType": facts.key_description if facts else None,
         "notBefore": _timestamp(facts.not_before) if facts else None,
         "notAfter": _timestamp(facts.not_after) if facts else None,
         "daysRemaining": whole_days(facts.not_after - now) if facts else None,

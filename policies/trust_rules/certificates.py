@@ -17,7 +17,15 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import (
+    dsa,
+    ec,
+    ed448,
+    ed25519,
+    mldsa,
+    padding,
+    rsa,
+)
 from cryptography.x509.oid import NameOID
 
 from .errors import (
@@ -36,6 +44,16 @@ SHORT_FINGERPRINT_CHARS = 4
 FACTS_CACHE_SIZE = 1024
 
 CERTIFICATE_LABEL = "CERTIFICATE"
+#: Post-quantum signature keys (FIPS 204), by the name ``key_type`` gives them.
+ML_DSA_KEY_TYPES = frozenset({"ML-DSA-44", "ML-DSA-65", "ML-DSA-87"})
+_MLDSAPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+_ML_DSA_KEYS: tuple[tuple[type, str], ...] = (
+    (mldsa.MLDSA44PublicKey, "ML-DSA-44"),
+    (mldsa.MLDSA65PublicKey, "ML-DSA-65"),
+    (mldsa.MLDSA87PublicKey, "ML-DSA-87"),
+)
+#: NIST curve names for the curves the CA/B Forum allows, as people write them.
+_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 PRIVATE_KEY_MESSAGE = "private key material found — remove it; never upload or commit private keys"
 
 # Any "-----BEGIN ... PRIVATE KEY-----": PKCS#8, encrypted PKCS#8, PKCS#1 RSA, SEC1 EC, DSA,
@@ -79,6 +97,25 @@ class CertificateFacts:
     @property
     def short_fingerprint(self) -> str:
         return shorten(self.sha256_fingerprint, SHORT_FINGERPRINT_CHARS)
+
+    @property
+    def is_post_quantum(self) -> bool:
+        """An ML-DSA key: the CA cannot be forged by a quantum computer (FIPS 204)."""
+        return self.key_type in ML_DSA_KEY_TYPES
+
+    @property
+    def key_description(self) -> str:
+        """``RSA 2048``, ``EC P-256``, ``ML-DSA-65``, ``Ed25519``: the key as people name it."""
+        return describe_key(self.key_type, self.key_bits, self.ec_curve)
+
+
+def describe_key(key_type: str, key_bits: int, ec_curve: str | None) -> str:
+    """How messages and outputs name a key (see ``CertificateFacts.key_description``)."""
+    if key_type in {"RSA", "DSA"}:
+        return f"{key_type} {key_bits}"
+    if key_type == "EC":
+        return f"EC {_CURVE_NAMES.get(ec_curve or '', ec_curve or 'unknown curve')}"
+    return key_type
 
 
 def shorten(text: str, keep: int = SHORT_FINGERPRINT_CHARS) -> str:
@@ -264,6 +301,9 @@ def _describe_key(public_key: object) -> tuple[str, int, str | None]:
         return "Ed448", 456, None
     if isinstance(public_key, dsa.DSAPublicKey):
         return "DSA", public_key.key_size, None
+    if isinstance(public_key, _MLDSAPublicKey):
+        key_type = next(name for kind, name in _ML_DSA_KEYS if isinstance(public_key, kind))
+        return key_type, 8 * len(public_key.public_bytes_raw()), None
     return type(public_key).__name__, 0, None
 
 

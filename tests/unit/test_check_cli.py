@@ -69,8 +69,8 @@ def test_healthy_ca_prints_only_the_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         "No problems found.",
-        "0 mandatory failure(s), 0 advisory warning(s), 10 passed, 0 not applicable "
-        "(10 checks on 2 target(s))",
+        "0 mandatory failure(s), 0 advisory warning(s), 11 passed, 0 not applicable "
+        "(11 checks on 2 target(s))",
     ]
 
 
@@ -79,7 +79,7 @@ def test_verbose_table_shows_every_row(tmp_path: Path) -> None:
     lines = check(good, "--now", NOW_ARG, "--verbose").stdout.splitlines()
     assert lines[0].split() == ["RESULT", "LEVEL", "POLICY", "TARGET"]
     assert any(line.split()[:3] == ["ok", "mandatory", "origin-ca-is-root"] for line in lines)
-    assert sum(line.startswith("ok") for line in lines) == 10
+    assert sum(line.startswith("ok") for line in lines) == 11
 
 
 def test_near_expiry_fails_with_exit_1_and_a_message(tmp_path: Path) -> None:
