@@ -3,8 +3,8 @@
 Names match the official provider's ``CustomOriginTrustStore`` where it has them (``expiresOn``,
 ``issuer``, ``signature``, ``status``, ``uploadedOn``, ``updatedAt``), so stack outputs and
 policies read the same either way; the certificate facts people and policies need on top of
-them (``fingerprintSha256``, ``subject``, ``notBefore``, ``notAfter``) come from the one
-certificate-facts implementation in ``policies.trust_rules.certificates``.
+them (``fingerprintSha256``, ``subject``, ``notBefore``, ``notAfter``, ``keyType``) come from
+the one certificate-facts implementation in ``policies.trust_rules.certificates``.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ FINGERPRINT_SHA256 = "fingerprintSha256"
 SUBJECT = "subject"
 NOT_BEFORE = "notBefore"
 NOT_AFTER = "notAfter"
+#: ``RSA 2048``, ``EC P-256``, ``ML-DSA-65``: what kind of CA this is (post-quantum or not).
+KEY_TYPE = "keyType"
 #: True when the entry existed before this stack managed it (see ``adoptExisting``).
 ADOPTED = "adopted"
 
 API_OUTPUTS = (EXPIRES_ON, ISSUER, SIGNATURE, STATUS, UPLOADED_ON, UPDATED_AT)
-DERIVED_OUTPUTS = (FINGERPRINT_SHA256, SUBJECT, NOT_BEFORE, NOT_AFTER)
+DERIVED_OUTPUTS = (FINGERPRINT_SHA256, SUBJECT, NOT_BEFORE, NOT_AFTER, KEY_TYPE)
 ALL_OUTPUTS = (*API_OUTPUTS, *DERIVED_OUTPUTS, ADOPTED)
 
 
@@ -49,6 +51,7 @@ def certificate_outputs(pem: str) -> dict[str, str]:
         SUBJECT: facts.subject,
         NOT_BEFORE: timestamp(facts.not_before),
         NOT_AFTER: timestamp(facts.not_after),
+        KEY_TYPE: facts.key_description,
     }
 
 

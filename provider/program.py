@@ -161,7 +161,8 @@ def declare_trust_store(
 
 
 def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
-    """Export ``entries``: per resource name its id, status, expiry and fingerprint."""
+    """Export ``entries``: per resource name its id, status, expiry, fingerprint, subject and
+    key type."""
     pulumi.export(
         "entries",
         {
@@ -171,6 +172,7 @@ def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
                 "expiresOn": entry.expires_on,
                 "fingerprintSha256": entry.fingerprint_sha256,
                 "subject": entry.subject,
+                "keyType": entry.key_type,
             }
             for name, entry in entries.items()
         },

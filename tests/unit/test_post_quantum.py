@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from policies.trust_rules import post_quantum, resource_rules
@@ -20,6 +21,7 @@ from policies.trust_rules.wording import FILE_KIND, Place
 from policies.trust_rules.zone_rules import KnownEntry
 from provider.inputs import check_certificate
 from tests.certs import ML_DSA_LEVELS, ec_key, ed25519_key, intermediate_ca, mldsa_root, root_ca
+from tests.fixtures.emulator import ZONE_ID
 from tests.unit.test_check_cli import NOW_ARG, check, write
 
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -265,3 +267,21 @@ def test_entry_for_keeps_ml_dsa_facts() -> None:
     assert made.problem is None
     assert made.facts is not None
     assert made.facts.is_post_quantum
+
+
+# --- the emulator and the provider's client -----------------------------------------------------
+
+
+def test_the_emulator_stores_ml_dsa_roots_named_by_their_parameter_set(
+    emulator_http: httpx.Client,
+) -> None:
+    collection = f"/zones/{ZONE_ID}/acm/custom_trust_store"
+    for level in LEVELS:
+        issued = mldsa_root(level)
+        response = emulator_http.post(collection, json={"certificate": issued.pem})
+        assert response.status_code == 200, response.text
+        result = response.json()["result"]
+        assert result["signature"] == level
+        assert result["certificate"] == issued.pem
+    listed = emulator_http.get(collection).json()["result"]
+    assert sorted(entry["signature"] for entry in listed) == LEVELS
