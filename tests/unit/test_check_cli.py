@@ -207,12 +207,12 @@ def test_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "missing.pem" in result.stderr
 
 
-def test_binary_file_is_a_usage_error(tmp_path: Path) -> None:
+def test_binary_file_that_is_not_der_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "cert.der"
-    path.write_bytes(root_ca().cert.public_bytes(serialization.Encoding.DER))
+    path.write_bytes(b"\xff\xfe" + root_ca().cert.public_bytes(serialization.Encoding.DER))
     result = check(path)
     assert result.returncode == 2
-    assert "not UTF-8 text" in result.stderr
+    assert "not UTF-8 text (expected a PEM or DER certificate file)" in result.stderr
 
 
 @pytest.mark.parametrize(
