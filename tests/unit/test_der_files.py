@@ -144,7 +144,7 @@ def test_the_program_refuses_a_der_key_file_before_anything_is_sent(tmp_path: Pa
 def test_the_program_names_an_unreadable_ca_file(tmp_path: Path) -> None:
     path = tmp_path / "ca.cer"
     path.write_bytes(b"\xff\xfe not a certificate")
-    with pytest.raises(ProgramConfigError, match="not UTF-8 text .expected a PEM or DER"):
+    with pytest.raises(ProgramConfigError, match=r"not UTF-8 text \(expected a PEM or DER"):
         read_ca_file(path)
 
 
