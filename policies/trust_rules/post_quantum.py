@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
-from .outcomes import Violation
-from .wording import FILE_KIND, ca_with_key, zone
+from .outcomes import FILE_KIND, Violation, ca_with_key, zone
 from .zone_rules import KnownEntry, ZoneReport
 
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from policies.reading import read_certificate_file
 from policies.trust_rules.certificates import facts_from_text
 from policies.trust_rules.errors import PrivateKeyMaterialError
-from provider.inputs import check_certificate
 from provider.program import ProgramConfigError, find_ca_files, read_ca_file
+from provider.properties import check_certificate
 from tests.certs import Issued, mldsa_root, root_ca
 from tests.unit.test_check_cli import NOW_ARG, check
 

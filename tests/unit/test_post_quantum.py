@@ -17,9 +17,9 @@ from policies.trust_rules import post_quantum, resource_rules
 from policies.trust_rules.catalog import SPECS_BY_NAME, entry_for
 from policies.trust_rules.certificates import facts_from_text
 from policies.trust_rules.errors import PolicyConfigError
-from policies.trust_rules.wording import FILE_KIND, Place
+from policies.trust_rules.outcomes import FILE_KIND, Place
 from policies.trust_rules.zone_rules import KnownEntry
-from provider.inputs import check_certificate
+from provider.properties import check_certificate
 from tests.certs import ML_DSA_LEVELS, ec_key, ed25519_key, intermediate_ca, mldsa_root, root_ca
 from tests.fixtures.emulator import ZONE_ID
 from tests.unit.test_check_cli import NOW_ARG, check, write
