@@ -140,6 +140,8 @@ def _results(
             )
         )
         status = reporting.status_for(level, violated=True)
+        if not violation.refusable and status is Status.FAILED:
+            status = Status.WARNED  # left as it was: reported, never refused
         results.append(Result(policy, level, located, status, violation.message))
     return results
 

@@ -57,6 +57,10 @@ class Level(enum.StrEnum):
     DISABLED = "disabled"
 
 
+#: Levels that refuse a deployment (``remediate`` acts as ``mandatory``: nothing here remediates).
+BLOCKING_LEVELS = frozenset({Level.MANDATORY, Level.REMEDIATE})
+
+
 class Severity(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"

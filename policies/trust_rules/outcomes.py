@@ -110,6 +110,9 @@ class Entry:
 class Violation:
     message: str
     urn: str | None = None
+    #: False for a problem the deployment leaves exactly as it was: an advisory policy warns
+    #: about it, a blocking one reports it without refusing (never block a zone's fix).
+    refusable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

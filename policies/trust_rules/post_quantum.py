@@ -63,8 +63,9 @@ def post_quantum_only(entries: Sequence[KnownEntry], *, zones: Collection[str] =
     """Every zone in scope (``zones``; empty: all) that holds ML-DSA CAs holds nothing else.
 
     A zone is refused only when this deployment adds (or replaces) one of its classical CAs. A
-    zone already mixed, whose classical CAs the deployment leaves as they are, is reported
-    without refusing: adding its first ML-DSA CA is the first step of a migration, and
+    zone already mixed, whose classical CAs the deployment leaves as they are, is reported with
+    a violation that is not ``refusable``: an advisory policy warns, a mandatory one notes it
+    without refusing. Adding a zone's first ML-DSA CA is the first step of a migration, and
     removing its classical CAs is the fix; both must go through. Entries not known until apply
     can only add CAs, so they never turn a verdict on known ones around.
     """
@@ -72,7 +73,6 @@ def post_quantum_only(entries: Sequence[KnownEntry], *, zones: Collection[str] =
     for entry in entries:
         by_zone[entry.zone_id].append(entry)
     violations: list[Violation] = []
-    untouched: list[str] = []
     for zone_id, members in sorted(by_zone.items()):
         if not in_scope(zone_id, zones):
             continue
@@ -80,11 +80,15 @@ def post_quantum_only(entries: Sequence[KnownEntry], *, zones: Collection[str] =
         if problem is None:
             continue
         new_classical = [m for m in members if not m.facts.is_post_quantum and not m.deployed]
-        if not new_classical:
-            untouched.append(
-                f"{problem} (Already deployed: this deployment adds no classical CA to it, so "
-                "it is not refused.)"
-            )
+        if new_classical:
+            violations.append(Violation(problem, new_classical[0].place.urn))
             continue
-        violations.append(Violation(problem, new_classical[0].place.urn))
-    return ZoneReport(tuple(violations), untouched_shortfalls=tuple(untouched))
+        violations.append(
+            Violation(
+                f"{problem} ALREADY DEPLOYED: this deployment adds no classical CA to this zone, "
+                "so it is not refused for it.",
+                members[0].place.urn,
+                refusable=False,
+            )
+        )
+    return ZoneReport(tuple(violations))

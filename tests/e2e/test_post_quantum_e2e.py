@@ -55,3 +55,13 @@ def test_ml_dsa_roots_deploy_and_a_classical_ca_beside_them_warns_or_refuses(
     elsewhere = {POLICY: {"enforcementLevel": "mandatory", "zones": [OTHER_ZONE]}}
     unaffected = stack.workspace.preview(policy_packs=[policy_pack_dir], policy_config=elsewhere)
     assert not reported(unaffected.output, "mandatory", POLICY), unaffected
+
+    # Deployed anyway under the advisory default, the mixed zone keeps warning; made mandatory
+    # afterwards, it refuses no deployment that leaves its classical CA alone (its fix, removing
+    # that CA, must go through), yet says so.
+    stack.workspace.up_with_policies(policy_packs=[policy_pack_dir])
+    still = stack.workspace.preview(policy_packs=[policy_pack_dir])
+    assert reported(still.output, "advisory", POLICY), still
+    assert "ALREADY DEPLOYED" in still.output
+    unchanged = stack.workspace.preview(policy_packs=[policy_pack_dir], policy_config=mandatory)
+    assert not reported(unchanged.output, "mandatory", POLICY), unchanged

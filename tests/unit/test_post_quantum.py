@@ -168,9 +168,12 @@ def test_a_mixed_zone_left_unchanged_is_reported_but_never_refused() -> None:
     report = post_quantum.post_quantum_only(
         [entry(mldsa_root().pem, "pq"), entry(root_ca().pem, "rsa", deployed=True)]
     )
-    assert report.violations == ()
-    [note] = report.untouched_shortfalls
-    assert "this deployment adds no classical CA to it, so it is not refused" in note
+    [violation] = report.violations
+    assert not violation.refusable
+    assert violation.message.endswith(
+        "ALREADY DEPLOYED: this deployment adds no classical CA to this zone, so it is not "
+        "refused for it."
+    )
 
 
 def test_files_without_a_zone_are_a_set_of_cas() -> None:
@@ -285,3 +288,39 @@ def test_the_emulator_stores_ml_dsa_roots_named_by_their_parameter_set(
         assert result["certificate"] == issued.pem
     listed = emulator_http.get(collection).json()["result"]
     assert sorted(entry["signature"] for entry in listed) == LEVELS
+
+
+# --- the Pulumi pack ------------------------------------------------------------------------------
+
+
+def test_the_pack_warns_about_a_mixed_zone_and_refuses_only_a_new_classical_ca(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from policies import pack
+    from policies.trust_rules.catalog import Level
+    from tests.unit.test_policy_pack import official_outputs, run_stack
+
+    pq = official_outputs("pq", mldsa_root().pem, deployed=True)
+    new_classic = official_outputs("classic", root_ca("Classic Root").pem)
+    old_classic = official_outputs("old-classic", root_ca("Old Root").pem, deployed=True)
+
+    monkeypatch.setattr(pack, "received_levels", {})  # advisory, the default
+    warned = run_stack(PQ_ONLY.name, [pq, old_classic])
+    [(message, _)] = warned.violations
+    assert "remove the classical CA(s): CA 'Old Root'" in message
+    assert "ALREADY DEPLOYED" in message
+
+    monkeypatch.setattr(pack, "received_levels", {PQ_ONLY.name: Level.MANDATORY})
+    refused = run_stack(PQ_ONLY.name, [pq, new_classic], {"zones": [ZONE]})
+    [(message, urn)] = refused.violations
+    assert "CA 'Classic Root'" in message
+    assert urn is not None
+    assert urn.endswith("::classic")
+    # A zone already mixed, whose classical CA the deployment leaves alone, is not refused...
+    untouched = run_stack(PQ_ONLY.name, [pq, old_classic], {"zones": [ZONE]})
+    assert untouched.violations == []
+    assert untouched.not_applicable is not None
+    assert "ALREADY DEPLOYED" in untouched.not_applicable
+    # ... and zones outside `zones` are not judged.
+    elsewhere = run_stack(PQ_ONLY.name, [pq, new_classic], {"zones": [OTHER_ZONE]})
+    assert elsewhere.violations == []
