@@ -20,7 +20,17 @@ from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.outcomes import FILE_KIND, Place
 from policies.trust_rules.zone_rules import KnownEntry
 from provider.properties import check_certificate
-from tests.certs import ML_DSA_LEVELS, ec_key, ed25519_key, intermediate_ca, mldsa_root, root_ca
+from tests.certs import (
+    ML_DSA_LEVELS,
+    CertSpec,
+    build,
+    ec_key,
+    ed25519_key,
+    intermediate_ca,
+    mldsa_key,
+    mldsa_root,
+    root_ca,
+)
 from tests.fixtures.emulator import ZONE_ID
 from tests.unit.test_check_cli import NOW_ARG, check, write
 
@@ -41,6 +51,19 @@ def test_an_ml_dsa_root_is_a_verified_root_with_its_key_type_named(level: str) -
     assert facts.is_post_quantum
     assert facts.self_signature_verifies
     assert resource_rules.is_root(facts, Place("pq", ZONE)) is None
+
+
+def test_an_ml_dsa_certificate_signed_by_another_key_fails_its_self_signature() -> None:
+    impostor_signer = mldsa_root("ML-DSA-65", "Same Name Root")
+    forged = build(
+        CertSpec(common_name="Same Name Root", key=mldsa_key("ML-DSA-44"), issuer=impostor_signer)
+    )
+    facts = facts_from_text(forged.pem)
+    assert facts.is_self_issued
+    assert not facts.self_signature_verifies
+    message = resource_rules.is_root(facts, Place("pq", ZONE))
+    assert message is not None
+    assert "does not verify with its own key" in message
 
 
 def test_an_intermediate_under_an_ml_dsa_root_is_still_refused_as_not_a_root() -> None:
@@ -226,6 +249,9 @@ def test_check_passes_ml_dsa_roots_of_every_level_and_reports_their_key_type(
     assert report["summary"]["advisoryWarnings"] == 0
     key_types = {r["file"].rsplit("/", 1)[-1]: r["keyType"] for r in report["results"] if r["file"]}
     assert key_types == {f"{level}.pem": level for level in LEVELS}
+    # A second run reads the facts from the cache: the same verdicts and key types.
+    again = check(tmp_path / "cas", "--now", NOW_ARG, "--json")
+    assert json.loads(again.stdout)["results"] == report["results"]
 
 
 def _mixed_zone(tmp_path: Path) -> Path:
