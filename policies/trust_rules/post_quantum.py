@@ -7,7 +7,7 @@ path open. A zone holding both kinds is mid-migration at best: its classical CAs
 every origin of the zone serves an ML-DSA chain, and not before (removing them earlier fails
 every classical origin connection with HTTP 526).
 
-``mixed_zone_problem`` judges one zone's CAs (the ``audit`` command calls it per live zone);
+``mixed_zone_problem`` judges one zone's CAs (for callers judging live zones, such as ``audit``);
 ``post_quantum_only`` judges a deployment's zones, refusing only what the deployment changes.
 """
 
@@ -45,12 +45,11 @@ def mixed_zone_problem(members: Sequence[KnownEntry]) -> str | None:
     remove = "; ".join(_named(m) for m in classical)
     return (
         f"{_zone_name(members)} holds post-quantum {keep} alongside {len(classical)} classical "
-        f"CA(s): {remove}. Cloudflare still accepts an origin certificate that chains to a "
-        "classical CA, so they keep a downgrade path open (Cloudflare's post-quantum guidance: "
-        "upload only ML-DSA CAs). Once every origin of this zone serves an ML-DSA certificate "
-        f"chain, remove the classical CA(s): {remove}. Until then keep them (removing them "
-        "earlier fails the origins' connections, HTTP 526), or leave this zone out of the "
-        "policy's zones."
+        "CA(s). Cloudflare still accepts an origin certificate that chains to a classical CA, so "
+        "they keep a downgrade path open (Cloudflare's post-quantum guidance: upload only ML-DSA "
+        "CAs). Once every origin of this zone serves an ML-DSA certificate chain, remove the "
+        f"classical CA(s): {remove}. Until then keep them (removing them earlier fails the "
+        "origins' connections, HTTP 526), or leave this zone out of the policy's zones."
     )
 
 
