@@ -493,6 +493,7 @@ class CustomOriginTrustStore(DynamicResource, module=DYNAMIC_MODULE, name=DYNAMI
     subject: pulumi.Output[str]
     not_before: pulumi.Output[str]
     not_after: pulumi.Output[str]
+    key_type: pulumi.Output[str]
     adopted: pulumi.Output[bool]
 
     def __init__(
