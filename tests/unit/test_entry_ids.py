@@ -28,7 +28,7 @@ from provider.entries import parse_entry
 from provider.errors import InvalidInputError
 from provider.resource import CustomOriginTrustStoreProvider
 from scripts.certs import root_ca
-from tests.fixtures.emulator import TOKEN, ZONE_ID
+from tests.common import TOKEN, ZONE_ID
 from tests.unit.test_resource import checked, configured
 
 UUID = "0123abcd-89ab-cdef-0123-456789abcdef"
