@@ -18,8 +18,6 @@ from policies.trust_rules.resource_type import EntryStatus
 from provider.errors import InvalidInputError
 
 MAX_ID_LENGTH = 32
-#: The UUID form of an entry id (8-4-4-4-12 hex digits), 36 characters.
-UUID_ID_LENGTH = 36
 #: Distinct timestamps remembered by parse_rfc3339 (a few hundred bytes each).
 RFC3339_CACHE_SIZE = 4096
 

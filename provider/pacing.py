@@ -156,11 +156,6 @@ class Pacer:
             if self.rate < self._full_rate:
                 self.rate = min(self._full_rate, self.rate + self._full_rate / RECOVERY_CALLS)
 
-    def floor_seconds(self, requests: int) -> float:
-        """The least wall time ``requests`` calls can take at the configured limit: what
-        benchmarks compare against (requests ÷ allowed rate)."""
-        return requests / self.limit.per_second
-
     def _refill(self, now: float) -> None:
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(self.burst, self._tokens + elapsed * self.rate)

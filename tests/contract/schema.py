@@ -220,16 +220,6 @@ def _contract_errors(method: str, path: str, status: int, body: Any) -> list[str
     return problems
 
 
-def assert_conforms(method: str, path: str, status: int, body: Any) -> None:
-    problems = contract_errors(method, path, status, body)
-    if problems:
-        raise AssertionError(
-            f"{method} {path} -> {status} breaks the contract:\n  "
-            + "\n  ".join(problems)
-            + f"\nbody: {json.dumps(body)[:2000]}"
-        )
-
-
 def assert_all_conform(responses: list[dict[str, Any]]) -> None:
     """Check recorded responses (``Emulator.responses()`` or ``GET /__emulator/responses``)."""
     failures = []

@@ -48,10 +48,6 @@ def named_leaf_pem(common_name: str) -> str:
     return leaf(root_ca("Issuing Root"), common_name=common_name).pem
 
 
-def named_root_pem(common_name: str) -> str:
-    return root_ca(common_name).pem
-
-
 def big_root_pem(size: int) -> str:
     """A real, well-formed root CA about ``size`` bytes long in PEM (one huge extension)."""
     padding = x509.UnrecognizedExtension(
