@@ -3,9 +3,9 @@
 Tests, the demo and the benchmarks all run the real CLI here, each project with its own
 ``PULUMI_HOME``, a ``file://`` backend and passphrase secrets (``isolated_env`` lists the offline
 settings), and with no ``PULUMI_*`` or ``CLOUDFLARE_*`` variable of the caller's shell reaching
-the CLI, so none of them can touch a real account or backend by accident. Results are structured (resource
-changes, outputs) and keep the CLI's text, which is the product where policy violations and our
-own error messages are concerned. This module is also the only writer of Pulumi.yaml for the
+the CLI, so none of them can touch a real account or backend by accident. Results are structured
+(resource changes, outputs) and keep the CLI's text, which is the product where policy violations
+and our own error messages are concerned. This module is also the only writer of Pulumi.yaml for the
 projects it runs.
 """
 
