@@ -6,30 +6,20 @@ Works against any emulator on a socket — :class:`emulator.server.EmulatorServe
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
 import httpx
 
+from emulator.lifetime import Lifetime
 
-class EmulatorControl:
+
+class EmulatorControl(Lifetime):
     def __init__(self, root_url: str, *, timeout: float = 10.0) -> None:
         self.root_url = root_url.rstrip("/")
         self._http = httpx.Client(base_url=self.root_url + "/__emulator", timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> EmulatorControl:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, json: Any = None) -> Any:
         response = self._http.request(method, path, json=json)

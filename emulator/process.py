@@ -12,17 +12,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from emulator.control import EmulatorControl
+from emulator.lifetime import Lifetime
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class EmulatorProcess:
+class EmulatorProcess(Lifetime):
     """``with EmulatorProcess(["--deletion-delay", "2"]) as proc:`` → ``proc.base_url``,
     ``proc.root_url``, ``proc.control`` (:class:`EmulatorControl`), ``proc.pid``."""
 
@@ -132,14 +132,3 @@ class EmulatorProcess:
     def close(self) -> None:
         self.stop()
         self._stderr.close()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

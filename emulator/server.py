@@ -23,7 +23,6 @@ import struct
 import threading
 from collections.abc import Iterable
 from email.message import Message
-from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -31,6 +30,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from emulator import errors
 from emulator.app import API_PREFIX, DropConnection, Emulator
 from emulator.config import EmulatorConfig
+from emulator.lifetime import Lifetime
 from emulator.wsgi import StartResponse, WsgiApp
 
 DEFAULT_HOST = "127.0.0.1"
@@ -155,7 +155,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-class EmulatorServer:
+class EmulatorServer(Lifetime):
     """The emulator on a real socket, in a background thread.
 
     ``with EmulatorServer(config) as server:`` → ``server.base_url`` (``…/client/v4``),
@@ -222,6 +222,7 @@ class EmulatorServer:
         self._httpd.serve_forever(poll_interval=0.1)
 
     def stop(self) -> None:
+        """Stop serving and release the port (and the emulator, when this server made it)."""
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=10)
@@ -230,13 +231,4 @@ class EmulatorServer:
         if self._owns_emulator:
             self.emulator.close()
 
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    close = stop

@@ -1,44 +1,11 @@
 """Kept while branches written before the move land: the builder is ``scripts.certs``.
 
-New code imports ``scripts.certs``; delete this module once nothing imports it.
+``tests.certs`` is that very module (not a copy); new code imports ``scripts.certs``. Delete this
+file once nothing imports ``tests.certs``.
 """
 
-from scripts.certs import (
-    ML_DSA_LEVELS,
-    NOW,
-    CertSpec,
-    Issued,
-    MLDSAPrivateKey,
-    PrivateKey,
-    build,
-    ec_key,
-    ed25519_key,
-    expiring_in,
-    intermediate_ca,
-    leaf,
-    mldsa_key,
-    mldsa_root,
-    name,
-    root_ca,
-    rsa_key,
-)
+import sys
 
-__all__ = [
-    "ML_DSA_LEVELS",
-    "NOW",
-    "CertSpec",
-    "Issued",
-    "MLDSAPrivateKey",
-    "PrivateKey",
-    "build",
-    "ec_key",
-    "ed25519_key",
-    "expiring_in",
-    "intermediate_ca",
-    "leaf",
-    "mldsa_key",
-    "mldsa_root",
-    "name",
-    "root_ca",
-    "rsa_key",
-]
+from scripts import certs
+
+sys.modules[__name__] = certs
