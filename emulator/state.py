@@ -43,6 +43,7 @@ from typing import Any
 from emulator import errors
 from emulator.certificates import parse_upload
 from emulator.clock import Clock, rfc3339
+from emulator.paging import Page
 from emulator.zones import Zone, default_name
 
 PER_PAGE_DEFAULT = 20
@@ -114,22 +115,6 @@ class Entry:
 
 class StoreFileError(Exception):
     """The ``--db`` file cannot be used; the file was left as it was."""
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    page: int
-    per_page: int
-    total_count: int
-
-    def result_info(self) -> dict[str, int]:
-        return {
-            "count": len(self.items),
-            "page": self.page,
-            "per_page": self.per_page,
-            "total_count": self.total_count,
-        }
 
 
 @dataclass

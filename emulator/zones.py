@@ -17,7 +17,6 @@ undocumented).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 
 from emulator import errors
 from emulator.clock import rfc3339
+from emulator.paging import Page
 
 #: Zone and entry ids: 1..32 lowercase hex characters (32 in practice).
 ID_PATTERN = re.compile(r"^[0-9a-f]{1,32}$")
@@ -122,30 +122,13 @@ def parse_zone_declaration(text: str) -> tuple[str, str | None]:
     return zone_id, (check_zone_name(name) if sep else None)
 
 
-@dataclass(frozen=True)
-class ZonePage:
-    items: list[dict[str, Any]]
-    page: int
-    per_page: int
-    total_count: int
-
-    def result_info(self) -> dict[str, int]:
-        return {
-            "page": self.page,
-            "per_page": self.per_page,
-            "count": len(self.items),
-            "total_count": self.total_count,
-            "total_pages": math.ceil(self.total_count / self.per_page),
-        }
-
-
 def list_zones(
     zones: Iterable[Zone],
     *,
     page: int = 1,
     per_page: int = ZONE_PER_PAGE_DEFAULT,
     query: Mapping[str, str] | None = None,
-) -> ZonePage:
+) -> Page:
     """One page of ``zones`` after the ``name``/``status`` filters and the ordering."""
     query = query or {}
     if page < 1:
@@ -169,7 +152,7 @@ def list_zones(
         raise errors.invalid_query("direction must be asc or desc")
     rows.sort(key=lambda r: (_field(r, order), r["name"], r["id"]), reverse=direction == "desc")
     start = (page - 1) * per_page
-    return ZonePage(rows[start : start + per_page], page, per_page, len(rows))
+    return Page(rows[start : start + per_page], page, per_page, len(rows), with_total_pages=True)
 
 
 def _field(row: Mapping[str, Any], dotted: str) -> str:

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypedDict, TypeVar, Unpack
 
 import httpx
 import tenacity
@@ -229,6 +229,18 @@ class _Page:
     total_count: int | None
 
 
+class ClientOptions(TypedDict, total=False):
+    """The constructor's keyword options other than the base URL, for ``from_env``."""
+
+    timeout: httpx.Timeout | float
+    retry: RetryPolicy
+    verify: bool | ssl.SSLContext
+    transport: httpx.BaseTransport | None
+    deadline: float
+    pacer: Pacer | Literal["process"] | None
+    on_pacing_wait: Callable[[float], None] | None
+
+
 class TrustStoreClient:
     """List, get, upload and delete a zone's Custom Origin Trust Store entries."""
 
@@ -279,32 +291,18 @@ class TrustStoreClient:
 
     @classmethod
     def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
-        verify: bool | ssl.SSLContext = True,
-        transport: httpx.BaseTransport | None = None,
-        deadline: float = DEFAULT_EXCHANGE_DEADLINE,
-        pacer: Pacer | Literal["process"] | None = "process",
-        on_pacing_wait: Callable[[float], None] | None = None,
+        cls, environ: Mapping[str, str] | None = None, **options: Unpack[ClientOptions]
     ) -> TrustStoreClient:
         """Build from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
-        CLOUDFLARE_BASE_URL, the variables the official SDK reads."""
+        CLOUDFLARE_BASE_URL, the variables the official SDK reads; ``options`` as for the
+        constructor."""
         import os
 
         env = os.environ if environ is None else environ
         return cls(
             credentials_from_env(env),
             base_url=env.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
-            timeout=timeout,
-            retry=retry,
-            verify=verify,
-            transport=transport,
-            deadline=deadline,
-            pacer=pacer,
-            on_pacing_wait=on_pacing_wait,
+            **options,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
