@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Required, Self, TypedDict, Unpack
 
 from policies.trust_rules.printable import printable
 from provider.redaction import redact
@@ -124,23 +124,26 @@ def _attempts_text(attempts: int) -> str:
     return "" if attempts <= 1 else f" after {attempts} attempts"
 
 
+class RequestCall(TypedDict, total=False):
+    """The client call a request error is about: every request error's constructor takes these
+    keywords (``entry_id`` None, ``attempts`` 1 and ``outcome_unknown`` False when left out)."""
+
+    operation: Required[str]
+    zone_id: Required[str]
+    entry_id: str | None
+    attempts: int
+    outcome_unknown: bool
+
+
 class _RequestError(TrustStoreError):
     """Shared fields of errors tied to one client call (TransportError and ApiError)."""
 
-    def __init__(
-        self,
-        *,
-        operation: str,
-        zone_id: str,
-        entry_id: str | None = None,
-        attempts: int = 1,
-        outcome_unknown: bool = False,
-    ) -> None:
-        self.operation = operation
-        self.zone_id = zone_id
-        self.entry_id = entry_id
-        self.attempts = attempts
-        self.outcome_unknown = outcome_unknown
+    def __init__(self, **call: Unpack[RequestCall]) -> None:
+        self.operation = call["operation"]
+        self.zone_id = call["zone_id"]
+        self.entry_id = call.get("entry_id")
+        self.attempts = call.get("attempts", 1)
+        self.outcome_unknown = call.get("outcome_unknown", False)
         super().__init__(self._compose())
 
     def _compose(self) -> str:
@@ -166,26 +169,10 @@ class _RequestError(TrustStoreError):
 class TransportError(_RequestError):
     """Cloudflare could not be reached, or the connection failed before an answer arrived."""
 
-    def __init__(
-        self,
-        *,
-        operation: str,
-        zone_id: str,
-        entry_id: str | None = None,
-        host: str,
-        reason: str,
-        attempts: int = 1,
-        outcome_unknown: bool = False,
-    ) -> None:
+    def __init__(self, *, host: str, reason: str, **call: Unpack[RequestCall]) -> None:
         self.host = host
         self.reason = reason
-        super().__init__(
-            operation=operation,
-            zone_id=zone_id,
-            entry_id=entry_id,
-            attempts=attempts,
-            outcome_unknown=outcome_unknown,
-        )
+        super().__init__(**call)
 
     def _compose(self) -> str:
         return (
@@ -204,27 +191,17 @@ class ApiError(_RequestError):
     def __init__(
         self,
         *,
-        operation: str,
-        zone_id: str,
-        entry_id: str | None = None,
         status_code: int,
         errors: tuple[CloudflareMessage, ...] = (),
         detail: str | None = None,
         hint: str | None = None,
-        attempts: int = 1,
-        outcome_unknown: bool = False,
+        **call: Unpack[RequestCall],
     ) -> None:
         self.status_code = status_code
         self.errors = tuple(errors)
         self.detail = detail
         self.hint = hint or self.default_hint
-        super().__init__(
-            operation=operation,
-            zone_id=zone_id,
-            entry_id=entry_id,
-            attempts=attempts,
-            outcome_unknown=outcome_unknown,
-        )
+        super().__init__(**call)
 
     @property
     def codes(self) -> tuple[int, ...]:

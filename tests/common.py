@@ -24,6 +24,24 @@ TOKEN = "test-token-Zq8vW2xR7tY4uI9oP3aS6dF1gH5jK0l"
 EMAIL = "ops@example.com"
 API_KEY = "test-global-key-Yt6rE3wQ9uI2oP5aS8dF1g"
 
+#: The outputs every trust-store entry carries in state, as the official provider names them
+#: (Cloudflare's fields, then the ones derived from the certificate).
+STATE_OUTPUTS = frozenset(
+    {
+        "expiresOn",
+        "issuer",
+        "signature",
+        "status",
+        "uploadedOn",
+        "updatedAt",
+        "fingerprintSha256",
+        "subject",
+        "notBefore",
+        "notAfter",
+        "keyType",
+    }
+)
+
 #: Base URL for clients on the in-process transport: it answers any host, and a loopback host
 #: lets the client use plain http.
 LOCAL_URL = "http://localhost/client/v4"

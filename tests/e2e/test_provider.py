@@ -20,26 +20,13 @@ from provider.client import TrustStoreClient
 from provider.credentials import ApiToken
 from provider.resource import CustomOriginTrustStoreProvider
 from scripts.certs import expiring_in, root_ca
-from tests.common import pickled_globals
+from tests.common import STATE_OUTPUTS, pickled_globals
 from tests.fixtures.stack import API_TOKEN, StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e
 
 OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac"
 STATE_INPUTS = {"zoneId", "certificate"}
-STATE_OUTPUTS = {
-    "expiresOn",
-    "issuer",
-    "signature",
-    "status",
-    "uploadedOn",
-    "updatedAt",
-    "fingerprintSha256",
-    "subject",
-    "notBefore",
-    "notAfter",
-    "keyType",
-}
 
 
 def api(stack: TrustStoreStack) -> TrustStoreClient:

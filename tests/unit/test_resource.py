@@ -37,7 +37,7 @@ from provider.resource import (
     CustomOriginTrustStoreProvider,
 )
 from scripts.certs import expiring_in, intermediate_ca, leaf, root_ca
-from tests.common import TOKEN, ZONE_ID, pickled_globals
+from tests.common import STATE_OUTPUTS, TOKEN, ZONE_ID, pickled_globals
 
 ROOT = root_ca("Unit Root")
 
@@ -203,22 +203,7 @@ def test_create_is_one_post_and_returns_every_output(
     assert api_calls(emulator_server) == ["POST"]
     outs = created.outs
     assert outs is not None
-    assert set(outs) == {
-        "zoneId",
-        "certificate",
-        "expiresOn",
-        "issuer",
-        "signature",
-        "status",
-        "uploadedOn",
-        "updatedAt",
-        "fingerprintSha256",
-        "subject",
-        "notBefore",
-        "notAfter",
-        "keyType",
-        "adopted",
-    }
+    assert set(outs) == {"zoneId", "certificate", *STATE_OUTPUTS, "adopted"}
     assert outs["status"] == "active"
     assert outs["keyType"] == "RSA 2048"
     assert outs["subject"] == "CN=Unit Root,O=Example Origin"
