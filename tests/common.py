@@ -24,6 +24,18 @@ TOKEN = "test-token-Zq8vW2xR7tY4uI9oP3aS6dF1gH5jK0l"
 EMAIL = "ops@example.com"
 API_KEY = "test-global-key-Yt6rE3wQ9uI2oP5aS8dF1g"
 
+#: One trust-store entry as the API sends it (a listing's item, a get's result).
+API_ENTRY = {
+    "id": "0" * 32,
+    "certificate": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+    "expires_on": "2036-11-26T12:00:00Z",
+    "issuer": "Example Origin",
+    "signature": "SHA256WithRSA",
+    "status": "active",
+    "updated_at": "2026-11-29T12:00:00Z",
+    "uploaded_on": "2026-11-29T12:00:00Z",
+}
+
 #: The outputs every trust-store entry carries in state, as the official provider names them
 #: (Cloudflare's fields, then the ones derived from the certificate).
 STATE_OUTPUTS = frozenset(

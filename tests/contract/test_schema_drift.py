@@ -13,6 +13,7 @@ from emulator.state import STATUSES, Entry
 from emulator.transport import EmulatorTransport
 from policies.trust_rules.resource_type import EntryStatus
 from scripts.certs import root_ca
+from tests.common import API_ENTRY
 from tests.contract.schema import PINNED, assert_all_conform, contract_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -63,16 +64,6 @@ def test_pinned_copy_covers_the_four_operations() -> None:
     }
 
 
-ENTRY = {
-    "id": "0" * 32,
-    "certificate": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
-    "expires_on": "2036-11-26T12:00:00Z",
-    "issuer": "Example Origin",
-    "signature": "SHA256WithRSA",
-    "status": "active",
-    "updated_at": "2026-11-29T12:00:00Z",
-    "uploaded_on": "2026-11-29T12:00:00Z",
-}
 ITEM = "/client/v4/zones/" + "a" * 32 + "/acm/custom_trust_store/" + "0" * 32
 COLLECTION = "/client/v4/zones/" + "a" * 32 + "/acm/custom_trust_store"
 
@@ -82,9 +73,9 @@ def _ok(result: object) -> dict[str, object]:
 
 
 def test_validator_accepts_a_conforming_entry() -> None:
-    assert contract_errors("GET", ITEM, 200, _ok(ENTRY)) == []
+    assert contract_errors("GET", ITEM, 200, _ok(API_ENTRY)) == []
     listing = {
-        **_ok([ENTRY]),
+        **_ok([API_ENTRY]),
         "result_info": {"count": 1, "page": 1, "per_page": 20, "total_count": 1},
     }
     assert contract_errors("GET", COLLECTION, 200, listing) == []
@@ -101,11 +92,11 @@ def test_validator_accepts_a_conforming_entry() -> None:
     ],
 )
 def test_validator_rejects_a_bad_entry(field: str, value: object) -> None:
-    assert contract_errors("GET", ITEM, 200, _ok({**ENTRY, field: value}))
+    assert contract_errors("GET", ITEM, 200, _ok({**API_ENTRY, field: value}))
 
 
 def test_validator_rejects_a_missing_field() -> None:
-    entry = {k: v for k, v in ENTRY.items() if k != "signature"}
+    entry = {k: v for k, v in API_ENTRY.items() if k != "signature"}
     assert contract_errors("POST", COLLECTION, 200, _ok(entry))
 
 

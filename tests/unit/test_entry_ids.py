@@ -28,7 +28,7 @@ from provider.entries import parse_entry
 from provider.errors import InvalidInputError
 from provider.resource import CustomOriginTrustStoreProvider
 from scripts.certs import root_ca
-from tests.common import TOKEN, ZONE_ID
+from tests.common import API_ENTRY, TOKEN, ZONE_ID
 from tests.unit.test_resource import checked, configured
 
 UUID = "0123abcd-89ab-cdef-0123-456789abcdef"
@@ -93,18 +93,7 @@ def test_non_strings_are_refused() -> None:
 
 
 def test_an_entry_from_the_api_may_carry_a_uuid() -> None:
-    entry = parse_entry(
-        {
-            "id": UUID,
-            "certificate": root_ca().pem,
-            "expires_on": "2036-11-26T12:00:00Z",
-            "issuer": "Example Origin",
-            "signature": "SHA256WithRSA",
-            "status": "active",
-            "updated_at": "2026-11-29T12:00:00Z",
-            "uploaded_on": "2026-11-29T12:00:00Z",
-        }
-    )
+    entry = parse_entry({**API_ENTRY, "id": UUID, "certificate": root_ca().pem})
     assert entry.id == UUID
 
 
