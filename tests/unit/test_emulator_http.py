@@ -21,6 +21,11 @@ from tests.fixtures.emulator import EmulatorApi
 OTHER = "0123456789abcdef0123456789abcdef"
 
 
+def authorized(server: EmulatorServer) -> httpx.Client:
+    """An httpx client on the real server's API, with the token."""
+    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
 @pytest.fixture
 def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
     with EmulatorControl(emulator_server.root_url) as made:
@@ -108,9 +113,7 @@ def test_control_zone_switch(emulator_server: EmulatorServer, control: EmulatorC
         "name": f"{ZONE_ID}.example.com",
         "acm_enabled": False,
     }
-    with httpx.Client(
-        base_url=emulator_server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as client:
+    with authorized(emulator_server) as client:
         assert (
             client.get(f"/zones/{ZONE_ID}/acm/custom_trust_store").json()["errors"][0]["code"]
             == 1450
@@ -143,9 +146,7 @@ def test_control_unknown_endpoint(emulator_server: EmulatorServer) -> None:
 def test_clock_control_makes_certificates_expire(
     emulator_server: EmulatorServer, control: EmulatorControl
 ) -> None:
-    with httpx.Client(
-        base_url=emulator_server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as client:
+    with authorized(emulator_server) as client:
         entry = client.post(
             f"/zones/{ZONE_ID}/acm/custom_trust_store",
             json={"certificate": expiring_in(dt.timedelta(days=3)).pem},
@@ -164,9 +165,7 @@ def test_clock_control_makes_certificates_expire(
 def test_clock_control_completes_deletions(
     emulator_server: EmulatorServer, control: EmulatorControl
 ) -> None:
-    with httpx.Client(
-        base_url=emulator_server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as client:
+    with authorized(emulator_server) as client:
         url = f"/zones/{ZONE_ID}/acm/custom_trust_store"
         entry_id = client.post(url, json={"certificate": root_ca().pem}).json()["result"]["id"]
         client.delete(f"{url}/{entry_id}")
@@ -176,9 +175,7 @@ def test_clock_control_completes_deletions(
 
 
 def test_state_and_reset(emulator_server: EmulatorServer, control: EmulatorControl) -> None:
-    with httpx.Client(
-        base_url=emulator_server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as client:
+    with authorized(emulator_server) as client:
         client.post(f"/zones/{ZONE_ID}/acm/custom_trust_store", json={"certificate": root_ca().pem})
     control.set_acm_enabled(OTHER, False)
     control.add_fault("error")
@@ -217,9 +214,7 @@ def test_rate_limit_window_per_credential(emulator_api: EmulatorApi) -> None:
 def test_one_request_per_connection(emulator_server: EmulatorServer) -> None:
     """werkzeug's server closes every connection after its response (and discards unread
     input), so nothing a client sends after a body can run as a second request."""
-    with httpx.Client(
-        base_url=emulator_server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as client:
+    with authorized(emulator_server) as client:
         first = client.get(f"/zones/{ZONE_ID}/acm/custom_trust_store")
         second = client.get(f"/zones/{ZONE_ID}/acm/custom_trust_store")
     assert first.http_version == second.http_version == "HTTP/1.1"
@@ -231,9 +226,7 @@ def test_concurrent_uploads_are_all_kept(emulator_server: EmulatorServer) -> Non
     pems = [root_ca(f"Concurrent {i}").pem for i in range(24)]
 
     def upload(pem: str) -> int:
-        with httpx.Client(
-            base_url=emulator_server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-        ) as client:
+        with authorized(emulator_server) as client:
             return client.post(
                 f"/zones/{ZONE_ID}/acm/custom_trust_store", json={"certificate": pem}
             ).status_code
