@@ -12,11 +12,11 @@ from dataclasses import fields
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic import Config, ConfigureRequest, CreateResult
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
-from emulator import EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from emulator.server import EmulatorServer
 from provider import zone_safety
 from provider.entries import TrustStoreEntry
@@ -521,18 +521,27 @@ def test_a_timed_out_successor_wait_keeps_the_old_entry(
     assert [e.id for e in emulator.store.entries()] == [new.id]
 
 
-def test_re_uploading_a_ca_whose_old_entry_is_pending_deletion_waits_then_uploads(
-    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
-) -> None:
-    emulator = emulator_server.emulator
-    emulator.store.deletion_delay = 1.0
+def deleted_beside_a_keeper(
+    provider: CustomOriginTrustStoreProvider, emulator: Emulator, *, deletion_delay: float
+) -> tuple[CreateResult, CreateResult]:
+    """Two entries, ``keeper`` and ``first``; ``first`` deleted, Cloudflare still removing it
+    for ``deletion_delay`` seconds (its claim forgotten, as in a new provider process)."""
+    emulator.store.deletion_delay = deletion_delay
     keeper = provider.create(checked(root_ca("Keeper").pem))
     first = provider.create(checked())
     assert first.outs is not None
     assert keeper.outs is not None
     zone_safety.forget_claims()
-    provider.delete(first.id, first.outs)  # pending_deletion for 0.5 s, then deleted
-    # Cloudflare is reported to answer 409 while the old entry is pending deletion.
+    provider.delete(first.id, first.outs)
+    return keeper, first
+
+
+def test_re_uploading_a_ca_whose_old_entry_is_pending_deletion_waits_then_uploads(
+    provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
+) -> None:
+    emulator = emulator_server.emulator
+    keeper, first = deleted_beside_a_keeper(provider, emulator, deletion_delay=1.0)
+    # pending_deletion for 0.5 s, then deleted; Cloudflare is reported to answer 409 meanwhile.
     emulator.add_fault("error", status=409, count=1, method="POST")
     again = provider.create(checked())
     assert again.id != first.id
@@ -546,13 +555,7 @@ def test_a_deletion_that_outlasts_the_wait_fails_clearly_and_the_next_run_conver
     provider: CustomOriginTrustStoreProvider, emulator_server: EmulatorServer
 ) -> None:
     emulator = emulator_server.emulator
-    emulator.store.deletion_delay = 3600.0
-    keeper = provider.create(checked(root_ca("Keeper").pem))
-    first = provider.create(checked(activeTimeoutSeconds=1))
-    assert first.outs is not None
-    assert keeper.outs is not None
-    zone_safety.forget_claims()
-    provider.delete(first.id, first.outs)
+    _, first = deleted_beside_a_keeper(provider, emulator, deletion_delay=3600.0)
     emulator.add_fault("error", status=409, count=2, method="POST")
     with pytest.raises(DeletionPendingError) as pending:
         provider.create(checked(activeTimeoutSeconds=1))
