@@ -142,6 +142,21 @@ def test_the_provider_check_accepts_ml_dsa_roots(level: str) -> None:
     assert pem == issued.pem
 
 
+def test_the_provider_check_names_the_key_type_of_what_it_refuses() -> None:
+    leaf = build(
+        CertSpec(
+            common_name="origin.example.com",
+            issuer=mldsa_root(),
+            is_ca=False,
+            key=mldsa_key("ML-DSA-44"),
+        )
+    )
+    pem, failure = check_certificate(leaf.pem)
+    assert pem is None
+    assert failure is not None
+    assert ", ML-DSA-44) is not a CA certificate" in failure.reason
+
+
 # --- origin-ca-post-quantum-only ----------------------------------------------------------------
 
 
