@@ -18,9 +18,8 @@ from policies.trust_rules.errors import PrivateKeyMaterialError
 from provider.program import ProgramConfigError, find_ca_files, read_ca_file
 from provider.properties import check_certificate
 from scripts.certs import Issued, mldsa_root, root_ca
+from tests.common import ZONE_ID
 from tests.unit.test_check_cli import NOW_ARG, check
-
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 
 
 def der(issued: Issued) -> bytes:
@@ -63,7 +62,7 @@ def test_the_loader_refuses_a_der_private_key(tmp_path: Path) -> None:
 
 
 def test_check_accepts_der_files_and_judges_them_like_pem(tmp_path: Path) -> None:
-    folder = tmp_path / "cas" / ZONE
+    folder = tmp_path / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "rsa.der").write_bytes(der(root_ca("DER Root")))
     (folder / "pq.cer").write_bytes(der(mldsa_root("ML-DSA-44", "PQ DER Root")))
@@ -87,7 +86,7 @@ def test_check_accepts_der_files_and_judges_them_like_pem(tmp_path: Path) -> Non
 
 def test_check_sees_the_same_ca_in_der_and_pem_as_a_duplicate(tmp_path: Path) -> None:
     issued = root_ca("Twice Root")
-    folder = tmp_path / "cas" / ZONE
+    folder = tmp_path / "cas" / ZONE_ID
     folder.mkdir(parents=True)
     (folder / "a.der").write_bytes(der(issued))
     (folder / "a.pem").write_text(issued.pem)
