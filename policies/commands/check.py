@@ -25,8 +25,8 @@ from policies.reporting import Report, Result, Status, Target
 from policies.trust_rules.catalog import (
     ALL_POLICIES_KEY,
     ALL_SPECS,
+    CONFIG_SPECS_BY_NAME,
     RESOURCE_POLICIES,
-    SPECS_BY_NAME,
     STACK_POLICIES,
     Level,
     SettingValue,
@@ -73,7 +73,7 @@ def load_config(raw: object) -> PolicyConfig:
     """Validate a ``--policy-pack-config`` style mapping against the catalogue."""
     if not isinstance(raw, dict):
         raise UsageError("config: expected a JSON object keyed by policy name")
-    levels = {spec.name: spec.level for spec in SPECS_BY_NAME.values()}
+    levels = {spec.name: spec.level for spec in CONFIG_SPECS_BY_NAME.values()}
     overrides: dict[str, Mapping[str, object]] = {}
     if ALL_POLICIES_KEY in raw:
         value = raw[ALL_POLICIES_KEY]
@@ -98,7 +98,8 @@ def load_config(raw: object) -> PolicyConfig:
             raise UsageError(f"config: {name}: expected an enforcement level or an object")
     try:
         settings = {
-            name: spec.read_config(overrides.get(name, {})) for name, spec in SPECS_BY_NAME.items()
+            name: spec.read_config(overrides.get(name, {}))
+            for name, spec in CONFIG_SPECS_BY_NAME.items()
         }
     except PolicyConfigError as exc:
         raise UsageError(f"config: {exc}") from None
@@ -191,7 +192,8 @@ def _decode(ca_file: ca_files.CaFile, content: bytes) -> str:
         raise UsageError(str(exc)) from None
 
 
-def _read_config(path: Path | None) -> PolicyConfig:
+def read_config(path: Path | None) -> PolicyConfig:
+    """The validated config in ``path`` (defaults without one); ``UsageError`` names a typo."""
     if path is None:
         return load_config({})
     try:
@@ -201,7 +203,8 @@ def _read_config(path: Path | None) -> PolicyConfig:
     return load_config(raw)
 
 
-def _parse_now(text: str | None) -> dt.datetime:
+def parse_now(text: str | None) -> dt.datetime:
+    """``--now`` as an aware UTC instant (the clock without one)."""
     if text is None:
         return dt.datetime.now(dt.UTC)
     try:
@@ -277,8 +280,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = _read_config(args.config)
-        now = _parse_now(args.now)
+        config = read_config(args.config)
+        now = parse_now(args.now)
         files = _ca_files(args)
         cache = (
             None

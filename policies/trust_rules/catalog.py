@@ -519,6 +519,53 @@ ALL_SPECS: tuple[PolicySpec, ...] = (
 )
 SPECS_BY_NAME: Mapping[str, PolicySpec] = {spec.name: spec for spec in ALL_SPECS}
 
+# --- live stores only (``audit``): what a deployment cannot see ---------------------------------
+
+DEFAULT_STUCK_AFTER_MINUTES = 60
+
+ENTRY_STATUS = PolicySpec(
+    "origin-ca-entry-status",
+    "Checks that no live trust-store entry has Cloudflare's status expired, or is stuck in "
+    "initializing or pending_deployment for longer than stuckAfterMinutes.",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Upload a valid successor root CA and delete the expired entry; for a stuck entry, delete "
+    "it and upload it again, and contact Cloudflare support if it sticks again.",
+    (
+        Setting(
+            "stuckAfterMinutes",
+            "integer",
+            DEFAULT_STUCK_AFTER_MINUTES,
+            "Minutes after uploaded_on from which an entry still initializing or "
+            "pending_deployment is reported.",
+            minimum=1,
+        ),
+    ),
+)
+UNMANAGED_ENTRY = PolicySpec(
+    "origin-ca-unmanaged-entry",
+    "Checks that every live trust-store entry is managed by one of the given stacks "
+    "(audit --stack-state).",
+    Level.ADVISORY,
+    Severity.MEDIUM,
+    "Declare the CA in a stack (adoptExisting takes over the live entry without a second "
+    "upload), or delete the entry if nobody needs it.",
+)
+MISSING_ENTRY = PolicySpec(
+    "origin-ca-missing-entry",
+    "Checks that every entry a stack's state holds still exists in its zone (audit --stack-state).",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Run `pulumi refresh` on the stack named in the message, then `pulumi up` to upload the CA "
+    "again.",
+)
+#: Policies only ``audit`` runs; a policy config may set them (the pack leaves them alone).
+AUDIT_SPECS: tuple[PolicySpec, ...] = (ENTRY_STATUS, UNMANAGED_ENTRY, MISSING_ENTRY)
+#: Every policy a config file may name: the pack's and audit's.
+CONFIG_SPECS_BY_NAME: Mapping[str, PolicySpec] = {
+    spec.name: spec for spec in (*ALL_SPECS, *AUDIT_SPECS)
+}
+
 
 def config_name_problems(config: Mapping[str, Iterable[str]]) -> list[str]:
     """Unknown policy names and setting keys in a pack config (policy name → its keys)."""
@@ -526,11 +573,11 @@ def config_name_problems(config: Mapping[str, Iterable[str]]) -> list[str]:
     for name, keys in config.items():
         if name == ALL_POLICIES_KEY:
             continue
-        spec = SPECS_BY_NAME.get(name)
+        spec = CONFIG_SPECS_BY_NAME.get(name)
         if spec is None:
             problems.append(
-                f"unknown policy {echo_name(name)}{_did_you_mean([name], SPECS_BY_NAME)}; "
-                f"the policies of this pack are: {', '.join(SPECS_BY_NAME)}"
+                f"unknown policy {echo_name(name)}{_did_you_mean([name], CONFIG_SPECS_BY_NAME)}; "
+                f"the policies of this pack are: {', '.join(CONFIG_SPECS_BY_NAME)}"
             )
             continue
         problem = spec.unknown_keys_problem(keys)
