@@ -1,0 +1,8 @@
+"""``audit``: what the live trust stores hold right now, judged by the same policies as the pack.
+
+Collection (``collect``) reads each zone's store through the provider's client, concurrently and
+paced; ``stack_state`` reads ``pulumi stack export`` files for drift; ``findings`` turns the
+snapshot into policy results and per-zone coverage; ``outputs`` renders them. This package
+imports ``provider``; only ``policies.commands.audit`` imports it, and only when audit runs, so a
+published pack (which carries no ``provider``) still loads ``check``.
+"""
