@@ -10,6 +10,7 @@ policies and the same --config file as check. Exit status: 0 healthy, 1 a mandat
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from policies import reporting
@@ -76,6 +77,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the audit needs the provider's client, which a published pack lacks.
-    from policies.audit.run import run as run_audit
-
+    try:
+        from policies.audit.run import run as run_audit
+    except ModuleNotFoundError as missing:
+        if missing.name != "provider" and not (missing.name or "").startswith("provider."):
+            raise
+        print(
+            "error: audit needs the provider package, which this copy of the policies lacks "
+            "(a published policy pack carries only check); install the project "
+            "(`pip install <repository>`) and run `cf-origin-trust-store audit`",
+            file=sys.stderr,
+        )
+        return 2
     return run_audit(args)
