@@ -26,8 +26,7 @@ from policies.trust_rules.catalog import (
     ZONE_COVERAGE,
     Level,
 )
-from policies.trust_rules.outcomes import Evaluation
-from policies.trust_rules.wording import ca, date, zone
+from policies.trust_rules.outcomes import Evaluation, ca, date, zone
 from provider.entries import EntryStatus
 
 STUCK_STATUSES = frozenset({EntryStatus.INITIALIZING, EntryStatus.PENDING_DEPLOYMENT})

@@ -16,7 +16,7 @@ from policies.audit.findings import Coverage, ZoneAudit
 from policies.audit.result import AuditResult, problems_first
 from policies.audit.snapshot import LiveEntry
 from policies.reporting import Result, Status
-from policies.trust_rules.wording import whole_days
+from policies.trust_rules.outcomes import whole_days
 
 SCHEMA_VERSION = 1
 _LABELS = {Status.FAILED: "FAIL", Status.WARNED: "WARN"}

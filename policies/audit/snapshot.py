@@ -6,8 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from policies.trust_rules.catalog import entry_for
-from policies.trust_rules.outcomes import Entry
-from policies.trust_rules.wording import LIVE_KIND, Place
+from policies.trust_rules.outcomes import LIVE_KIND, Entry, Place
 from provider.entries import LEAVING_STATUSES, EntryStatus, TrustStoreEntry
 
 
