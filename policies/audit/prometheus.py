@@ -96,15 +96,17 @@ def exposition(result: AuditResult) -> str:
             continue
         for entry in audited.snapshot.entries:
             labels = _entry_labels(entry)
+            current = str(entry.api.status)
+            for status in sorted({*STATUSES, current}):
+                m.add("entry_status", {**labels, "status": status}, int(status == current))
+            if entry.leaving:
+                continue  # on its way out: its expiry must not page anyone
             facts = entry.rules_entry.facts
             m.add("entry_not_after", labels, entry.not_after.timestamp())
             if facts is not None:
                 m.add("entry_not_before", labels, facts.not_before.timestamp())
             m.add("entry_expires_in_seconds", labels, (entry.not_after - now).total_seconds())
             m.add("entry_expired", labels, int(entry.not_after < now))
-            current = str(entry.api.status)
-            for status in sorted({*STATUSES, current}):
-                m.add("entry_status", {**labels, "status": status}, int(status == current))
         coverage = audited.coverage
         m.add("zone_entries", {"zone_id": zone_id}, len(audited.snapshot.entries))
         m.add("zone_usable_cas", {"zone_id": zone_id}, coverage.usable_now)
