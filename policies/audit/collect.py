@@ -9,9 +9,10 @@ A zone that cannot be read becomes a snapshot with its error; the others are sti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from policies.audit.snapshot import LiveEntry, ZoneSnapshot
 from provider.client import TrustStoreClient
@@ -23,15 +24,15 @@ DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
-class Collection:
-    zones: tuple[ZoneSnapshot, ...]
+class Collection(Generic[_T]):
+    #: What ``then`` made of each zone's snapshot, in order.
+    zones: tuple[_T, ...]
     #: Why ``--all-zones`` could not list the zones (then only the named zones were read).
     listing_error: str | None = None
-
-    @property
-    def errors(self) -> int:
-        return sum(not zone.read for zone in self.zones) + (self.listing_error is not None)
 
 
 def _read_zone(client: TrustStoreClient, zone_id: str, name: str | None) -> ZoneSnapshot:
@@ -45,11 +46,14 @@ def _read_zone(client: TrustStoreClient, zone_id: str, name: str | None) -> Zone
 def collect(
     client: TrustStoreClient,
     zone_ids: Sequence[str],
+    then: Callable[[ZoneSnapshot], _T],
     *,
     all_zones: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
-) -> Collection:
-    """Snapshots of ``zone_ids`` (in that order), then of the other listed zones."""
+) -> Collection[_T]:
+    """``then`` of the snapshot of each of ``zone_ids`` (in that order), then of the other
+    listed zones. ``then`` runs on the worker as soon as its zone is read, so judging one zone
+    overlaps the pacing waits of the others."""
     names: dict[str, str | None] = dict.fromkeys(zone_ids)
     listing_error = None
     if all_zones:
@@ -60,7 +64,8 @@ def collect(
             listing_error = str(exc)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, MAX_CONCURRENCY))) as pool:
         futures = [
-            pool.submit(_read_zone, client, zone_id, name) for zone_id, name in names.items()
+            pool.submit(lambda z, n: then(_read_zone(client, z, n)), zone_id, name)
+            for zone_id, name in names.items()
         ]
         zones = tuple(future.result() for future in futures)
     return Collection(zones, listing_error)

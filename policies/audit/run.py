@@ -13,7 +13,7 @@ from typing import TextIO
 
 from policies import reporting
 from policies.audit import outputs, prometheus
-from policies.audit.collect import Collection, collect
+from policies.audit.collect import collect
 from policies.audit.findings import AuditContext, audit_zone
 from policies.audit.result import AuditResult
 from policies.audit.stack_state import StackStateError, read_stack_states
@@ -90,14 +90,19 @@ def run(
     except (UsageError, StackStateError, ConfigurationError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR
+    context = AuditContext(config, now, state)
     try:
         collection = collect(
-            client, zone_ids, all_zones=args.all_zones, concurrency=args.concurrency
+            client,
+            zone_ids,
+            lambda snapshot: audit_zone(snapshot, context),
+            all_zones=args.all_zones,
+            concurrency=args.concurrency,
         )
     finally:
         if owned:
             client.close()
-    result = judge(collection, AuditContext(config, now, state))
+    result = AuditResult(collection.zones, now, config, collection.listing_error)
     for zone_id, message in result.errors:
         print(f"error: {'zone ' + zone_id if zone_id else 'zone listing'}: {message}", file=err)
     if args.prometheus is not None:
@@ -115,11 +120,6 @@ def run(
     if result.errors:
         return EXIT_ERROR
     return EXIT_MANDATORY_FINDING if result.blocked else EXIT_OK
-
-
-def judge(collection: Collection, context: AuditContext) -> AuditResult:
-    zones = [audit_zone(snapshot, context) for snapshot in collection.zones]
-    return AuditResult(zones, context.now, context.config, collection.listing_error)
 
 
 def render(result: AuditResult, args: argparse.Namespace, out: TextIO) -> None:
