@@ -217,6 +217,33 @@ def test_entries_stuck_before_active_after_stuck_after_minutes(
         assert "delete it and upload the CA again" in str(status_findings[0]["message"])
 
 
+def test_the_expired_status_advice_followed_leaves_a_healthy_zone(
+    client: TrustStoreClient, emulator: Emulator
+) -> None:
+    """The advice, to the letter: upload a valid successor root CA, then delete this entry."""
+    expired = client.upload(ZONE, expiring_in(2 * DAY, "Ending Root").pem)
+    emulator.advance_clock(3 * 86400)
+    later = NOW + 3 * DAY
+    assert audit(client, "--zone", ZONE, now=later).status == 1
+    client.upload(ZONE, root_ca("Successor Root").pem)
+    client.delete(ZONE, expired.id)
+    followed = audit(client, "--zone", ZONE, "--json", now=later)
+    assert followed.status == 0, followed.stdout
+    assert followed.findings() == []
+
+
+def test_missing_credentials_exit_2_saying_what_to_set(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    args = build_parser().parse_args(["audit", "--zone", ZONE])
+    err = io.StringIO()
+    assert run(args, err=err) == 2
+    assert "set CLOUDFLARE_API_TOKEN" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
 def _snapshot(*certificates: str) -> ZoneSnapshot:
     entries = []
     for number, pem in enumerate(certificates):
