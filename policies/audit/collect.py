@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 from policies.audit.snapshot import LiveEntry, ZoneSnapshot
 from provider.client import TrustStoreClient
-from provider.errors import TrustStoreError
+from provider.errors import AcmNotEnabledError, TrustStoreError
 
 #: Zones read at once by default: enough to reach the pacing floor on a real API (each list
 #: waits on a round trip), few enough to be polite to a laptop and the API.
@@ -35,9 +35,17 @@ class Collection(Generic[_T]):
     listing_error: str | None = None
 
 
-def _read_zone(client: TrustStoreClient, zone_id: str, name: str | None) -> ZoneSnapshot:
+def _read_zone(
+    client: TrustStoreClient, zone_id: str, name: str | None, named: bool
+) -> ZoneSnapshot:
     try:
         listed = client.list(zone_id)
+    except AcmNotEnabledError as exc:
+        # Most zones of an account have no trust store: only a zone asked for by name (or by a
+        # stack) is an error; one found by --all-zones is reported as without one.
+        if named:
+            return ZoneSnapshot(zone_id, name, error=str(exc))
+        return ZoneSnapshot(zone_id, name, acm_enabled=False)
     except TrustStoreError as exc:
         return ZoneSnapshot(zone_id, name, error=str(exc))
     return ZoneSnapshot(zone_id, name, tuple(LiveEntry.of(zone_id, entry) for entry in listed))
@@ -55,6 +63,7 @@ def collect(
     listed zones. ``then`` runs on the worker as soon as its zone is read, so judging one zone
     overlaps the pacing waits of the others."""
     names: dict[str, str | None] = dict.fromkeys(zone_ids)
+    named = frozenset(zone_ids)
     listing_error = None
     if all_zones:
         try:
@@ -64,7 +73,7 @@ def collect(
             listing_error = str(exc)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, MAX_CONCURRENCY))) as pool:
         futures = [
-            pool.submit(lambda z, n: then(_read_zone(client, z, n)), zone_id, name)
+            pool.submit(lambda z, n: then(_read_zone(client, z, n, z in named)), zone_id, name)
             for zone_id, name in names.items()
         ]
         zones = tuple(future.result() for future in futures)

@@ -280,7 +280,7 @@ def audit_zone(
     snapshot: ZoneSnapshot, context: AuditContext, checks: Sequence[ZoneCheck] = ZONE_CHECKS
 ) -> ZoneAudit:
     """Every check on one zone; a zone that could not be read gets no verdict, only its error."""
-    if not snapshot.read:
+    if not snapshot.read or not snapshot.acm_enabled:
         return ZoneAudit(snapshot, None, ())
     snapshot = _with_managers(snapshot, context)
     results = [result for check in checks for result in check(snapshot, context)]

@@ -77,6 +77,7 @@ def document(result: AuditResult) -> dict[str, object]:
             "id": audited.snapshot.zone_id,
             "name": audited.snapshot.name,
             "error": audited.snapshot.error,
+            "acmEnabled": audited.snapshot.acm_enabled,
             "coverage": coverage_fields(audited.coverage),
             "entries": [entry_fields(e, result.now) for e in audited.snapshot.entries],
         }
@@ -111,6 +112,8 @@ def _zone_state(audited: ZoneAudit) -> tuple[int, str]:
     """Sort rank and label: unreadable and failing zones first."""
     if audited.snapshot.error is not None:
         return 0, "ERROR"
+    if not audited.snapshot.acm_enabled:
+        return 4, "no ACM"
     statuses = {r.status for r in audited.results}
     if Status.FAILED in statuses:
         return 1, "FAIL"

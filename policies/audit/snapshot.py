@@ -64,6 +64,8 @@ class ZoneSnapshot:
     name: str | None = None
     entries: tuple[LiveEntry, ...] = ()
     error: str | None = None
+    #: False for a listed zone without Advanced Certificate Manager: it has no trust store.
+    acm_enabled: bool = True
 
     @property
     def read(self) -> bool:

@@ -430,6 +430,25 @@ def test_one_failing_zone_exits_2_and_the_others_are_reported(
     )
 
 
+def test_zones_without_acm_are_skipped_by_all_zones_but_an_error_when_named(
+    client: TrustStoreClient, emulator: Emulator
+) -> None:
+    healthy_zone(client, ZONE)
+    emulator.declare_zone(OTHER, "no-acm.example.com")
+    emulator.set_acm_enabled(OTHER, False)
+    listed = audit(client, "--all-zones", "--json")
+    assert listed.status == 0, listed.stderr
+    zones = {z["id"]: z for z in listed.json()["zones"]}  # type: ignore[attr-defined]
+    assert zones[OTHER]["acmEnabled"] is False
+    assert zones[OTHER]["coverage"] is None
+    assert listed.json()["errors"] == []
+    table = audit(client, "--all-zones")
+    assert any(line.startswith("no ACM") and OTHER in line for line in table.stdout.splitlines())
+    named = audit(client, "--zone", OTHER)
+    assert named.status == 2
+    assert "Advanced Certificate Manager" in named.stderr
+
+
 def test_a_failing_zone_listing_still_audits_the_named_zones(
     client: TrustStoreClient, emulator: Emulator
 ) -> None:
@@ -471,7 +490,7 @@ def test_paced_below_the_emulators_rate_limit_without_a_429_storm(emulator: Emul
 
 # --- outputs -----------------------------------------------------------------------------------
 
-ZONE_KEYS = {"id", "name", "error", "coverage", "entries"}
+ZONE_KEYS = {"id", "name", "error", "acmEnabled", "coverage", "entries"}
 ENTRY_KEYS = {
     "id",
     "status",
