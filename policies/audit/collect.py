@@ -14,15 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from policies.audit import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from policies.audit.snapshot import LiveEntry, ZoneSnapshot
 from provider.client import TrustStoreClient
 from provider.errors import AcmNotEnabledError, TrustStoreError
-
-#: Zones read at once by default: enough to reach the pacing floor on a real API (each list
-#: waits on a round trip), few enough to be polite to a laptop and the API.
-DEFAULT_CONCURRENCY = 8
-MAX_CONCURRENCY = 64
-
 
 _T = TypeVar("_T")
 

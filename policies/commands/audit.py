@@ -14,8 +14,14 @@ import sys
 from pathlib import Path
 
 from policies import reporting
+from policies.audit import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
-DEFAULT_CONCURRENCY = 8  # policies.audit.collect.DEFAULT_CONCURRENCY; not imported (see below)
+EPILOG = (
+    "Credentials: CLOUDFLARE_API_TOKEN (SSL and Certificates read; Zone read for --all-zones), "
+    "or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY; CLOUDFLARE_BASE_URL for the emulator. Only GET "
+    "requests are sent. Exit status: 0 healthy, 1 a mandatory finding, 2 a usage or API error "
+    "(zones that could be read are still reported). See docs/audit.md."
+)
 
 
 def _concurrency(text: str) -> int:
@@ -23,12 +29,15 @@ def _concurrency(text: str) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, got {text!r}")
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_CONCURRENCY}, got {text!r}"
+        )
     return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     zones = parser.add_argument_group("zones (at least one of)")
     zones.add_argument(
         "--zone", action="append", metavar="ID", help="a zone id to audit (repeatable)"
