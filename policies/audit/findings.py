@@ -86,6 +86,14 @@ def _level(context: AuditContext, policy: str) -> Level:
     return context.config.levels[policy]
 
 
+def _whole_setting(context: AuditContext, policy: str, key: str) -> int:
+    """An integer setting (validated as one by the catalogue when the config was read)."""
+    value = context.config.settings[policy][key]
+    if isinstance(value, tuple):
+        raise TypeError(f"{policy}.{key} is a list setting, not a number")
+    return int(value)
+
+
 def _verdict(
     policy: str, context: AuditContext, target: Target, message: str | None
 ) -> list[Result]:
@@ -107,11 +115,13 @@ def _from_evaluation(
         return [Result(policy, level, target, Status.NOT_APPLICABLE, evaluation.not_applicable)]
     if not evaluation.violations:
         return [Result(policy, level, target, Status.PASSED, "; ".join(evaluation.notes))]
-    status = reporting.status_for(level, violated=True)
     results = []
     for violation in evaluation.violations:
         named = by_id.get(violation.urn or "")
         located = target if named is None else entry_target(named)
+        status = reporting.status_for(level, violated=True)
+        if not violation.refusable and status is Status.FAILED:
+            status = Status.WARNED  # as check does: reported, never counted as blocking
         results.append(Result(policy, level, located, status, violation.message))
     return results
 
@@ -152,7 +162,7 @@ def _status_problem(entry: LiveEntry, context: AuditContext) -> str | None:
         )
     if status not in STUCK_STATUSES:
         return None
-    stuck_after = int(context.config.settings[ENTRY_STATUS.name]["stuckAfterMinutes"])
+    stuck_after = _whole_setting(context, ENTRY_STATUS.name, "stuckAfterMinutes")
     waited = context.now - entry.api.uploaded_on
     if waited <= stuck_after * _MINUTE:
         return None
@@ -253,7 +263,7 @@ def coverage(snapshot: ZoneSnapshot, context: AuditContext) -> Coverage:
     ]
     known = [k for _, k in pairs]
     active = [k for entry, k in pairs if entry.api.status == EntryStatus.ACTIVE]
-    min_days = int(context.config.settings[ZONE_COVERAGE.name]["minDaysRemaining"])
+    min_days = _whole_setting(context, ZONE_COVERAGE.name, "minDaysRemaining")
     earliest = min(known, key=lambda k: k.facts.not_after, default=None)
     return Coverage(
         usable_now=len(zone_rules.valid_cas(active, context.now)),
