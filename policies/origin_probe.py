@@ -1,0 +1,163 @@
+"""Fetch the certificate chain an origin presents, without trusting it.
+
+Python's ``ssl`` returns only the peer's leaf (``getpeercert``; the verified chain API needs a
+successful verification), so the handshake is done with pyOpenSSL, the PyCA's binding to the same
+OpenSSL, whose ``get_peer_cert_chain`` returns every certificate the server sent. Verification is
+switched off on purpose: the chain is captured to be judged by ``trust_rules.origins``, not used.
+
+pyOpenSSL is imported when a chain is fetched, so the policy pack loads without it.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+
+from policies.trust_rules.printable import printable
+
+DEFAULT_PORT = 443
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+class ProbeError(Exception):
+    """The chain could not be fetched; the message names the origin and what to check."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    host: str
+    port: int = DEFAULT_PORT
+    sni: str | None = None
+
+    @property
+    def server_name(self) -> str:
+        """The name sent as SNI and checked against the certificate."""
+        return self.sni or self.host
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return printable(f"{host}:{self.port}")
+
+
+def parse_origin(text: str) -> Origin:
+    """``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT``; ``ValueError`` names what is wrong."""
+    host, port_text = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError(f"{printable(text)!r}: missing ']' after an IPv6 address")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{printable(text)!r}: expected ':PORT' after ']'")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if not host:
+        raise ValueError(f"{printable(text)!r}: no host name")
+    if not port_text:
+        return Origin(host)
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{printable(text)!r}: port must be a number from 1 to 65535")
+    return Origin(host, int(port_text))
+
+
+def fetch_chain(
+    host: str,
+    port: int = DEFAULT_PORT,
+    sni: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> list[x509.Certificate]:
+    """The certificates ``host:port`` presents (leaf first) when greeted with SNI ``sni``
+    (default: ``host``, unless it is an IP address). Every step is bounded by ``timeout``
+    seconds; failures raise ``ProbeError`` saying which step failed."""
+    from OpenSSL import SSL  # deferred: the published pack does not need pyOpenSSL
+
+    where = str(Origin(host, port))
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror as error:
+        raise ProbeError(
+            f"{where}: the name {printable(host)!r} does not resolve ({error.strerror}); check "
+            "the host name"
+        ) from None
+    except ConnectionRefusedError:
+        raise ProbeError(
+            f"{where}: connection refused; is the origin listening on port {port}?"
+        ) from None
+    except TimeoutError:
+        raise ProbeError(
+            f"{where}: no answer within {timeout:g} s; check host, port and firewall"
+        ) from None
+    except OSError as error:
+        raise ProbeError(
+            f"{where}: cannot connect ({printable(error.strerror or str(error))})"
+        ) from None
+    with sock:
+        context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+        context.set_verify(SSL.VERIFY_NONE)
+        connection = SSL.Connection(context, sock)
+        name = sni if sni is not None else (None if _is_ip(host) else host)
+        if name:
+            connection.set_tlsext_host_name(name.encode("idna"))
+        connection.set_connect_state()
+        try:
+            _handshake(connection, sock, timeout)
+        except TimeoutError:
+            raise ProbeError(
+                f"{where}: the TLS handshake did not finish within {timeout:g} s; is it a TLS port?"
+            ) from None
+        except SSL.Error as error:
+            raise ProbeError(f"{where}: {_handshake_problem(error)}") from None
+        except OSError as error:
+            raise ProbeError(
+                f"{where}: the connection closed during the TLS handshake "
+                f"({printable(error.strerror or type(error).__name__)}); is it a TLS port?"
+            ) from None
+        chain = connection.get_peer_cert_chain(as_cryptography=True)
+    if not chain:
+        raise ProbeError(f"{where}: the server presented no certificate")
+    return list(chain)
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _handshake(connection: Any, sock: socket.socket, timeout: float) -> None:
+    """The handshake on a non-blocking socket, waiting at most ``timeout`` seconds in all
+    (pyOpenSSL raises WantRead/WantWrite instead of honouring socket timeouts)."""
+    from OpenSSL import SSL
+
+    sock.setblocking(False)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.do_handshake()
+            return
+        except SSL.WantReadError:
+            readable, writable = [sock], []
+        except SSL.WantWriteError:
+            readable, writable = [], [sock]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not any(select.select(readable, writable, [], remaining)):
+            raise TimeoutError
+
+
+def _handshake_problem(error: Exception) -> str:
+    text = printable(str(error))
+    if "wrong version number" in text or "packet length too long" in text or "record layer" in text:
+        return "the server does not speak TLS on this port (is it plain HTTP?)"
+    if "Unexpected EOF" in text or "SysCallError" in type(error).__name__:
+        return "the server closed the connection during the TLS handshake; is it a TLS port?"
+    return f"the TLS handshake failed ({text}); check the port and the SNI name (--sni)"
