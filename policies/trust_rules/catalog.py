@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import resource_rules, zone_rules
+from . import origin_rules, resource_rules, zone_rules
 from .certificates import CertificateFacts, facts_from_text
 from .errors import CertificateInputError, PolicyConfigError
 from .outcomes import PASSED, Entry, Evaluation, Violation
@@ -37,7 +37,8 @@ DEFAULT_MIN_VALID_CAS = 1
 ENFORCEMENT_LEVEL_KEY = "enforcementLevel"
 ALL_POLICIES_KEY = "all"
 
-SettingValue = int | float | bool
+#: The tuple is origin-ca-covers-origins' ``origins`` (see ``origin_rules.read_origins``).
+SettingValue = int | float | bool | tuple[dict[str, str], ...]
 #: Largest magnitude of a number setting that has no bound of its own.
 LARGEST_SETTING = 1_000_000
 Settings = Mapping[str, SettingValue]
@@ -79,9 +80,11 @@ class Setting:
     def schema(self) -> dict[str, object]:
         schema: dict[str, object] = {
             "type": self.kind,
-            "default": self.default,
+            "default": list(self.default) if isinstance(self.default, tuple) else self.default,
             "description": self.description,
         }
+        if self.kind == "array":
+            schema["items"] = origin_rules.ORIGIN_SCHEMA
         if self.minimum is not None:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
@@ -90,6 +93,8 @@ class Setting:
 
     def read(self, policy: str, raw: object) -> SettingValue:
         """Validate ``raw``; integers arrive as floats from the engine (protobuf Struct)."""
+        if self.kind == "array":
+            return origin_rules.read_origins(policy, raw)
         if self.kind == "boolean":
             if not isinstance(raw, bool):
                 raise PolicyConfigError(
@@ -203,7 +208,7 @@ def _expiry_warning(entry: Entry, now: dt.datetime, settings: Settings) -> Evalu
         entry.place,
         now=now,
         warn_days_remaining=_int(settings, "warnDaysRemaining"),
-        max_lifetime_used_percent=float(settings["maxLifetimeUsedPercent"]),
+        max_lifetime_used_percent=_number(settings, "maxLifetimeUsedPercent"),
         deployed=entry.deployed,
     )
     return _verdict(message, entry.place)
@@ -214,7 +219,14 @@ def _well_formed(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluati
 
 
 def _int(settings: Settings, key: str) -> int:
-    return int(settings[key])
+    return int(_number(settings, key))
+
+
+def _number(settings: Settings, key: str) -> float:
+    value = settings[key]
+    if isinstance(value, tuple):  # only origin-ca-covers-origins' origins is a list
+        raise TypeError(f"setting {key} is not a number")
+    return value
 
 
 _MIN_DAYS = Setting(
@@ -361,6 +373,26 @@ NO_DUPLICATES = PolicySpec(
     Severity.HIGH,
     "Keep one resource per certificate and zone; remove the duplicate.",
 )
+ORIGIN_COVERAGE = PolicySpec(
+    "origin-ca-covers-origins",
+    "Checks that after the deployment each declared origin's certificate chain still verifies, "
+    "for its hostname, to a CA its zone keeps (to a public root when the zone keeps none), now "
+    "and minDaysRemaining days from now.",
+    Level.MANDATORY,
+    Severity.CRITICAL,
+    "Keep the CA that anchors the origin's chain until the origin serves a certificate from a CA "
+    "the zone keeps: add the new CA, reissue the origin certificates, then remove the old CA.",
+    (
+        Setting(
+            "origins",
+            "array",
+            (),
+            "Origins to keep authenticated: {zoneId, hostname, chain}; chain is inline PEM or a "
+            "PEM file path (relative paths start at the policy pack's working directory).",
+        ),
+        _MIN_DAYS,
+    ),
+)
 
 
 def _known(entries: Sequence[Entry]) -> list[zone_rules.KnownEntry]:
@@ -497,6 +529,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         NO_DUPLICATES,
         _stack(lambda known, pending, now, s: zone_rules.no_duplicates(known)),
     ),
+    StackPolicy(ORIGIN_COVERAGE, origin_rules.evaluate_origins),
 )
 
 #: Under Pulumi only: the engine ignores unknown policy names and setting keys in

@@ -141,6 +141,7 @@ def test_resource_and_stack_policies_are_split_as_designed() -> None:
         "origin-ca-rotation-ready",
         "origin-ca-no-duplicates",
         "origin-ca-policy-config",
+        "origin-ca-covers-origins",
     }
     assert len(resource) == 7
 

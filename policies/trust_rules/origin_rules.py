@@ -1,0 +1,266 @@
+"""origin-ca-covers-origins: after the deployment, each declared origin's chain still verifies
+to a CA its zone keeps (or, for a zone left with none, to a public root).
+
+Refused only for what the deployment changes: an origin that the zone's unchanged entries
+already fail to anchor, in a zone this deployment does not touch, is reported, not refused.
+Stack policies see only the entries that remain after the deployment (new, replaced and kept),
+never those it deletes; so "before" is what the kept entries anchor (public roots when none is
+kept), and any new or replaced entry in the zone makes the zone changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from .errors import PolicyConfigError
+from .origins import Coverage, CoverageStatus, check_coverage, expected_anchor, parse_chain
+from .outcomes import Entry, Evaluation, Violation
+from .printable import echo_input, printable
+from .public_roots import public_roots
+from .wording import CA_SET, Place, date, zone
+from .zone_rules import KnownEntry
+
+ORIGIN_KEYS = ("zoneId", "hostname", "chain")
+#: Largest number of declared origins (each is verified per deployment).
+MAX_ORIGINS = 1000
+#: A chain file is a few certificates; anything larger is not one.
+MAX_CHAIN_BYTES = 1 << 20
+
+Origin = Mapping[str, str]
+Settings = Mapping[str, object]
+
+
+def read_origins(policy: str, raw: object) -> tuple[dict[str, str], ...]:
+    """Validate the ``origins`` setting: a list of {zoneId, hostname, chain}, all strings."""
+    if not isinstance(raw, list | tuple):
+        raise PolicyConfigError(
+            f"{policy}.origins must be a list of {{zoneId, hostname, chain}}, got {echo_input(raw)}"
+        )
+    if len(raw) > MAX_ORIGINS:
+        raise PolicyConfigError(f"{policy}.origins lists {len(raw)} origins; at most {MAX_ORIGINS}")
+    origins = []
+    for index, item in enumerate(raw):
+        where = f"{policy}.origins[{index}]"
+        if not isinstance(item, Mapping):
+            raise PolicyConfigError(
+                f"{where} must be an object {{zoneId, hostname, chain}}, got {echo_input(item)}"
+            )
+        unknown = sorted(set(item) - set(ORIGIN_KEYS))
+        if unknown:
+            shown = ", ".join(echo_input(key) for key in unknown)
+            raise PolicyConfigError(
+                f"{where} has unknown key(s) {shown}; its keys are zoneId, hostname, chain"
+            )
+        for key in ORIGIN_KEYS:
+            value = item.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise PolicyConfigError(
+                    f"{where}.{key} must be a non-empty string, got {echo_input(value)}"
+                )
+        origins.append(
+            {
+                key: str(item[key]).strip() if key != "chain" else str(item[key])
+                for key in ORIGIN_KEYS
+            }
+        )
+    return tuple(origins)
+
+
+def load_chain(source: str, base: Path) -> list[x509.Certificate]:
+    """Inline PEM (it contains "-----BEGIN"), or a file path, relative ones from ``base``.
+
+    Raises ``ValueError`` naming the file and what is wrong."""
+    if "-----BEGIN" in source:
+        return parse_chain(source)
+    path = Path(source) if Path(source).is_absolute() else base / source
+    shown = printable(source)
+    try:
+        if not path.is_file():
+            raise ValueError(f"chain file {shown!r} not found (relative paths start at {base})")
+        if path.stat().st_size > MAX_CHAIN_BYTES:
+            raise ValueError(f"chain file {shown!r} is larger than {MAX_CHAIN_BYTES} bytes")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise ValueError(f"chain file {shown!r} cannot be read ({error.strerror})") from None
+    try:
+        return parse_chain(text)
+    except ValueError as error:
+        raise ValueError(f"chain file {shown!r}: {error}") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _certificate(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+@dataclass(frozen=True, slots=True)
+class OriginReport:
+    violations: tuple[Violation, ...]
+    #: Origins already uncovered that this deployment does not change, and undecided ones.
+    notes: tuple[str, ...] = ()
+
+
+def _anchor_text(coverage: Coverage) -> str:
+    if coverage.covered and coverage.public_roots:
+        return f"public root '{coverage.anchor_name}' (the zone kept no CA of its own)"
+    if coverage.covered:
+        return f"'{coverage.anchor_name}'"
+    return "none"
+
+
+def _fix(
+    host: str,
+    chain: Sequence[x509.Certificate],
+    before: Coverage,
+    after_cas: Sequence[x509.Certificate],
+) -> str:
+    issuer = expected_anchor(chain)
+    if before.covered and not before.public_roots:
+        return (
+            f"upload '{issuer}', which issued {host}'s chain, before removing "
+            f"'{before.anchor_name}'; or keep '{before.anchor_name}' until {host} serves a "
+            "certificate from a CA the zone keeps (safe order: add the new CA, reissue the origin "
+            "certificates, then remove the old CA)"
+        )
+    if before.covered:
+        return (
+            "this is the zone's first CA upload, and from then on Cloudflare trusts only "
+            f"uploaded CAs: upload '{issuer}', which issued {host}'s chain, in the same "
+            f"deployment, or first reissue {host}'s certificate from a CA you upload, deploy "
+            "it on the origin, then upload that CA"
+        )
+    kept = ", ".join(f"'{printable(c.subject.rfc4514_string())}'" for c in after_cas)
+    return (
+        f"upload '{issuer}', which issued {host}'s chain, to the zone in this deployment, or "
+        f"reissue {host}'s certificate from a CA the zone keeps ({kept or 'none'}) and deploy it "
+        "on the origin first"
+    )
+
+
+def origins_covered(
+    entries: Sequence[KnownEntry],
+    pending: Sequence[Place],
+    origins: Sequence[Origin],
+    *,
+    now: dt.datetime,
+    min_days_remaining: int,
+    public_roots: Callable[[], Sequence[x509.Certificate]],
+    base: Path,
+) -> OriginReport:
+    """Judge each declared origin against what its zone keeps after the deployment."""
+    violations: list[Violation] = []
+    notes: list[str] = []
+    for origin in origins:
+        zone_id, host = origin["zoneId"], printable(origin["hostname"])
+        label = f"origin {host} in {zone(zone_id) if zone_id else CA_SET}"
+        try:
+            chain = load_chain(origin["chain"], base)
+        except ValueError as error:
+            violations.append(
+                Violation(
+                    f"{label}: its chain cannot be judged: {error}. Give the chain as inline "
+                    "PEM or the path of a PEM file (`cf-origin-trust-store probe HOST --out FILE` "
+                    "captures it)."
+                )
+            )
+            continue
+        members = [e for e in entries if e.zone_id == zone_id]
+        after_cas = [_certificate(e.facts.normalized_pem) for e in members]
+        kept_cas = [_certificate(e.facts.normalized_pem) for e in members if e.deployed]
+        changed = any(not e.deployed for e in members)
+        roots = public_roots() if not after_cas or not kept_cas else ()
+        after = check_coverage(
+            chain,
+            origin["hostname"],
+            after_cas,
+            now=now,
+            min_days_remaining=min_days_remaining,
+            public_roots=roots,
+        )
+        if after.covered:
+            continue
+        if any(p.zone_id is None or p.zone_id == zone_id for p in pending):
+            notes.append(f"no verdict for {label} until the zone's pending entries are known")
+            continue
+        before = check_coverage(
+            chain,
+            origin["hostname"],
+            kept_cas,
+            now=now,
+            min_days_remaining=min_days_remaining,
+            public_roots=roots,
+        )
+        what = (
+            "cannot be verified"
+            if after.status is CoverageStatus.CANNOT_VERIFY
+            else "would not be authenticated by Cloudflare (HTTP 526)"
+        )
+        if not before.covered and not changed:
+            notes.append(
+                f"{label} is already not covered by the zone's CAs ({after.reason}); this "
+                f"deployment does not change the zone, so it is not refused: "
+                f"{_fix(host, chain, before, after_cas)}"
+            )
+            continue
+        scope = "after this deployment" if members or kept_cas else "with these CAs"
+        violations.append(
+            Violation(
+                f"{label} {what} {scope}: {after.reason}. Anchoring CA before: "
+                f"{_anchor_text(before)}; after: {_anchor_text(after)}. Fix: "
+                f"{_fix(host, chain, before, after_cas)}."
+            )
+        )
+    return OriginReport(tuple(violations), tuple(notes))
+
+
+def coverage_summary(coverage: Coverage) -> str:
+    """One line for an origin that is covered: anchor and first break date."""
+    if not coverage.covered or coverage.breaks_on is None:
+        return coverage.reason or str(coverage.status)
+    return (
+        f"anchored by {_anchor_text(coverage)}; the path first breaks on {date(coverage.breaks_on)}"
+    )
+
+
+ORIGIN_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "properties": {
+        "zoneId": {"type": "string", "description": "zone the origin is served through"},
+        "hostname": {"type": "string", "description": "name Cloudflare verifies the chain for"},
+        "chain": {"type": "string", "description": "the chain it presents: PEM, or a file path"},
+    },
+    "required": list(ORIGIN_KEYS),
+    "additionalProperties": False,
+}
+
+
+def evaluate_origins(
+    entries: Sequence[Entry], pending: Sequence[Place], now: dt.datetime, settings: Settings
+) -> Evaluation:
+    """The catalogue's evaluator: settings ``origins`` and ``minDaysRemaining``."""
+    origins = settings.get("origins", ())
+    if not isinstance(origins, tuple) or not origins:
+        return Evaluation(not_applicable="no origins declared (setting origins)")
+    known = [
+        KnownEntry(e.place, e.facts, deployed=e.deployed) for e in entries if e.facts is not None
+    ]
+    report = origins_covered(
+        known,
+        pending,
+        origins,
+        now=now,
+        min_days_remaining=_whole(settings["minDaysRemaining"]),
+        public_roots=public_roots,
+        base=Path.cwd(),
+    )
+    return Evaluation(report.violations, notes=report.notes)
+
+
+def _whole(value: object) -> int:
+    return value if isinstance(value, int) else 0
