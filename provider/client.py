@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import httpx
 import tenacity
@@ -78,6 +78,7 @@ from provider.errors import (
     TransportError,
     quote_server_text,
 )
+from provider.pacing import Pacer, process_pacer
 from provider.redaction import guard_library_logs, redact
 from provider.retry import RETRYABLE_STATUSES, RetryableFailure, RetryPolicy, parse_retry_after
 
@@ -266,6 +267,8 @@ class TrustStoreClient:
         verify: bool | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
         deadline: float = DEFAULT_EXCHANGE_DEADLINE,
+        pacer: Pacer | Literal["process"] | None = "process",
+        on_pacing_wait: Callable[[float], None] | None = None,
     ) -> None:
         if isinstance(deadline, bool) or not (
             isinstance(deadline, int | float) and math.isfinite(deadline) and deadline > 0
@@ -274,6 +277,9 @@ class TrustStoreClient:
                 "The client's deadline must be a finite number of seconds above 0."
             )
         self._deadline = float(deadline)
+        # Every client of the process shares one bucket unless a caller brings its own.
+        self._pacer = process_pacer() if pacer == "process" else pacer
+        self._on_pacing_wait = on_pacing_wait
         self._credentials = credentials
         self._retry = retry
         self._unknown_statuses: set[str] = set()
@@ -306,6 +312,8 @@ class TrustStoreClient:
         verify: bool | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
         deadline: float = DEFAULT_EXCHANGE_DEADLINE,
+        pacer: Pacer | Literal["process"] | None = "process",
+        on_pacing_wait: Callable[[float], None] | None = None,
     ) -> TrustStoreClient:
         """Build from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
         CLOUDFLARE_BASE_URL, the variables the official SDK reads."""
@@ -320,6 +328,8 @@ class TrustStoreClient:
             verify=verify,
             transport=transport,
             deadline=deadline,
+            pacer=pacer,
+            on_pacing_wait=on_pacing_wait,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -550,6 +560,8 @@ class TrustStoreClient:
         ``bounded_http.MAX_RESPONSE_BYTES`` after decoding; a body that cannot be read within
         those bounds is judged like any other body that is not a Cloudflare envelope.
         """
+        if self._pacer is not None:
+            self._pacer.acquire(self._on_pacing_wait)
         started = time.monotonic()
         try:
             with (
@@ -581,6 +593,11 @@ class TrustStoreClient:
                 error, retry_after=None, maybe_applied=not isinstance(exc, _NOT_SENT)
             ) from cause
         _LOG.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, current.number)
+        if self._pacer is not None:
+            if response.status_code == 429:
+                self._pacer.slow_down(parse_retry_after(response.headers.get("retry-after")))
+            else:
+                self._pacer.record_success()
         return self._read_envelope(call, response, content)
 
     def _read_envelope(
