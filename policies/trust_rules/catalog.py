@@ -388,7 +388,7 @@ ORIGIN_COVERAGE = PolicySpec(
             "array",
             (),
             "Origins to keep authenticated: {zoneId, hostname, chain}; chain is inline PEM or a "
-            "PEM file path (relative paths start at the policy pack's working directory).",
+            "PEM file path (a relative path starts at the policy pack's folder).",
         ),
         _MIN_DAYS,
     ),

@@ -27,6 +27,9 @@ from .wording import CA_SET, Place, date, zone
 from .zone_rules import KnownEntry
 
 ORIGIN_KEYS = ("zoneId", "hostname", "chain")
+#: Where a relative ``chain`` path starts: the policy pack's folder (the one holding
+#: PulumiPolicy.yaml, where the engine also starts the pack), whatever the working directory.
+PACK_DIR = Path(__file__).resolve().parent.parent
 #: Largest number of declared origins (each is verified per deployment).
 MAX_ORIGINS = 1000
 #: A chain file is a few certificates; anything larger is not one.
@@ -257,7 +260,7 @@ def evaluate_origins(
         now=now,
         min_days_remaining=_whole(settings["minDaysRemaining"]),
         public_roots=public_roots,
-        base=Path.cwd(),
+        base=PACK_DIR,
     )
     return Evaluation(report.violations, notes=report.notes)
 
