@@ -23,7 +23,7 @@ from .origins import Coverage, CoverageStatus, check_coverage, expected_anchor, 
 from .outcomes import Entry, Evaluation, Violation
 from .printable import echo_input, printable
 from .public_roots import public_roots
-from .wording import CA_SET, Place, date, zone
+from .wording import CA_SET, FILE_KIND, Place, date, zone
 from .zone_rules import KnownEntry
 
 ORIGIN_KEYS = ("zoneId", "hostname", "chain")
@@ -114,7 +114,30 @@ def _anchor_text(coverage: Coverage) -> str:
         return f"public root '{coverage.anchor_name}' (the zone kept no CA of its own)"
     if coverage.covered:
         return f"'{coverage.anchor_name}'"
+    if coverage.public_roots:
+        return "none (the zone keeps no CA, and no public root anchors it)"
     return "none"
+
+
+def _file_set_message(
+    label: str,
+    host: str,
+    chain: Sequence[x509.Certificate],
+    coverage: Coverage,
+    cas: Sequence[x509.Certificate],
+) -> str:
+    """For ``check``: no deployment, only a set of CA files."""
+    what = (
+        "cannot be verified against"
+        if coverage.status is CoverageStatus.CANNOT_VERIFY
+        else "is not covered by"
+    )
+    names = ", ".join(f"'{printable(c.subject.rfc4514_string())}'" for c in cas)
+    return (
+        f"{label} {what} these CA files: {coverage.reason}. Fix: add '{expected_anchor(chain)}', "
+        f"which issued {host}'s chain, to this set (and deploy it), or reissue {host}'s "
+        f"certificate from a CA of this set ({names}) and deploy it on the origin first."
+    )
 
 
 def _fix(
@@ -174,47 +197,47 @@ def origins_covered(
             )
             continue
         members = [e for e in entries if e.zone_id == zone_id]
-        after_cas = [_certificate(e.facts.normalized_pem) for e in members]
-        kept_cas = [_certificate(e.facts.normalized_pem) for e in members if e.deployed]
-        changed = any(not e.deployed for e in members)
-        roots = public_roots() if not after_cas or not kept_cas else ()
-        after = check_coverage(
+        judge = functools.partial(
+            check_coverage,
             chain,
             origin["hostname"],
-            after_cas,
             now=now,
             min_days_remaining=min_days_remaining,
-            public_roots=roots,
         )
-        if after.covered:
+        after_cas = [_certificate(e.facts.normalized_pem) for e in members]
+        roots = public_roots() if not after_cas else ()
+        after = judge(after_cas, public_roots=roots)
+        if members and all(e.place.kind == FILE_KIND for e in members):
+            if after.covered:
+                notes.append(f"{label}: {coverage_summary(after)}")
+            else:
+                violations.append(
+                    Violation(_file_set_message(label, host, chain, after, after_cas))
+                )
             continue
+        if after.covered:
+            continue  # entries not known yet can only add CAs
         if any(p.zone_id is None or p.zone_id == zone_id for p in pending):
             notes.append(f"no verdict for {label} until the zone's pending entries are known")
             continue
-        before = check_coverage(
-            chain,
-            origin["hostname"],
-            kept_cas,
-            now=now,
-            min_days_remaining=min_days_remaining,
-            public_roots=roots,
-        )
+        kept_cas = [_certificate(e.facts.normalized_pem) for e in members if e.deployed]
+        before = judge(kept_cas, public_roots=public_roots() if not kept_cas else ())
+        changed = any(not e.deployed for e in members)
+        if not before.covered and not changed:
+            notes.append(
+                f"{label} is already not covered by the zone's CAs ({after.reason}); this "
+                "deployment does not change the zone, so it is not refused. Fix it now: "
+                f"{_fix(host, chain, before, after_cas)}"
+            )
+            continue
         what = (
             "cannot be verified"
             if after.status is CoverageStatus.CANNOT_VERIFY
             else "would not be authenticated by Cloudflare (HTTP 526)"
         )
-        if not before.covered and not changed:
-            notes.append(
-                f"{label} is already not covered by the zone's CAs ({after.reason}); this "
-                f"deployment does not change the zone, so it is not refused: "
-                f"{_fix(host, chain, before, after_cas)}"
-            )
-            continue
-        scope = "after this deployment" if members or kept_cas else "with these CAs"
         violations.append(
             Violation(
-                f"{label} {what} {scope}: {after.reason}. Anchoring CA before: "
+                f"{label} {what} after this deployment: {after.reason}. Anchoring CA before: "
                 f"{_anchor_text(before)}; after: {_anchor_text(after)}. Fix: "
                 f"{_fix(host, chain, before, after_cas)}."
             )

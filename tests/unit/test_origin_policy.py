@@ -1,0 +1,230 @@
+"""origin-ca-covers-origins: what each zone keeps after the deployment, judged per origin.
+
+A deployment is refused only for what it changes: an origin the zone already fails to anchor,
+in a zone the deployment leaves alone, is reported (a note), never refused. Each refusal's advice
+is followed literally and the result passes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from policies.trust_rules.catalog import SPECS_BY_NAME, STACK_POLICIES
+from policies.trust_rules.certificates import facts_from_text
+from policies.trust_rules.errors import PolicyConfigError
+from policies.trust_rules.origin_rules import OriginReport, load_chain, origins_covered
+from policies.trust_rules.wording import Place
+from policies.trust_rules.zone_rules import KnownEntry
+from tests.certs import NOW, Issued, chain_pem, origin_intermediate, origin_leaf, origin_root
+from tests.origin_servers import Served, tls_server
+from tests.unit.test_check_cli import NOW_ARG, ZONE, check
+
+HOST = "origin.example.com"
+OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac"
+PUBLIC = origin_root("Public Root R1")
+
+
+def entry(ca: Issued, *, deployed: bool, zone_id: str = ZONE) -> KnownEntry:
+    name = ca.cert.subject.rfc4514_string()
+    return KnownEntry(Place(name, zone_id, urn=name), facts_from_text(ca.pem), deployed=deployed)
+
+
+def judge(chain: str, entries: Sequence[KnownEntry], pending: Sequence[Place] = ()) -> OriginReport:
+    origins = [{"zoneId": ZONE, "hostname": HOST, "chain": chain}]
+    return origins_covered(
+        entries,
+        pending,
+        origins,
+        now=NOW,
+        min_days_remaining=30,
+        public_roots=lambda: [PUBLIC.cert],
+        base=Path("."),
+    )
+
+
+def served(root: Issued) -> str:
+    """The chain a real TLS server presents for HOST, leaf via an intermediate of ``root``."""
+    from policies.commands.probe import chain_pem as to_pem
+    from policies.origin_probe import fetch_chain
+
+    issuing = origin_intermediate(root)
+    with tls_server(Served(origin_leaf(issuing), (issuing,))) as port:
+        return to_pem(fetch_chain("127.0.0.1", port, HOST, 5))
+
+
+def only_message(report: OriginReport) -> str:
+    (violation,) = report.violations
+    return violation.message
+
+
+def test_first_private_upload_while_the_origin_serves_a_public_chain_is_refused() -> None:
+    public_chain = served(PUBLIC)
+    private = origin_root("Corp Root 2024")
+    message = only_message(judge(public_chain, [entry(private, deployed=False)]))
+    assert f"origin {HOST} in zone 023e…c353 would not be authenticated" in message
+    assert "Anchoring CA before: public root 'CN=Public Root R1,O=Example Origin'" in message
+    assert "after: none" in message
+    assert "first CA upload" in message
+    # The advice, followed: upload the CA that issued the chain in the same deployment.
+    fixed = [entry(private, deployed=False), entry(PUBLIC, deployed=False)]
+    assert judge(public_chain, fixed).violations == ()
+
+
+def test_rotation_to_a_new_root_before_the_reissue_is_refused_and_after_it_passes() -> None:
+    old, new = origin_root("Corp Root 2024"), origin_root("Corp Root 2027")
+    serving_old = served(old)
+    # The old entry is deleted (invisible to stack policies), the new one uploaded.
+    message = only_message(judge(serving_old, [entry(new, deployed=False)]))
+    assert "upload 'CN=Corp Root 2024,O=Example Origin', which issued origin.example.com's" in (
+        message
+    )
+    assert "'CN=Corp Root 2027,O=Example Origin'" in message
+    # Followed: keep the old root until the origin is reissued.
+    assert judge(serving_old, [entry(old, deployed=False), entry(new, deployed=False)]) == (
+        OriginReport(())
+    )
+    assert judge(served(new), [entry(new, deployed=False)]) == OriginReport(())
+
+
+def test_removing_the_anchoring_ca_while_adding_another_is_refused() -> None:
+    old, other, added = origin_root("Corp Root 2024"), origin_root("Other"), origin_root("Added")
+    message = only_message(
+        judge(served(old), [entry(other, deployed=True), entry(added, deployed=False)])
+    )
+    assert "Anchoring CA before: none" in message
+    assert "upload 'CN=Corp Root 2024,O=Example Origin'" in message
+
+
+def test_adding_a_ca_that_takes_over_passes() -> None:
+    old = origin_root("Corp Root 2024")
+    assert judge(
+        served(old), [entry(old, deployed=True), entry(origin_root("New"), deployed=False)]
+    ) == (OriginReport(()))
+
+
+def test_an_origin_already_uncovered_does_not_block_a_deployment_that_leaves_its_zone_alone() -> (
+    None
+):
+    unknown = origin_root("Unknown CA")
+    kept = origin_root("Corp Root 2024")
+    report = judge(
+        served(unknown),
+        [
+            entry(kept, deployed=True),
+            entry(origin_root("Elsewhere"), deployed=False, zone_id=OTHER_ZONE),
+        ],
+    )
+    assert report.violations == ()
+    (note,) = report.notes
+    assert "already not covered" in note
+    assert "not refused" in note
+    assert "upload 'CN=Unknown CA,O=Example Origin'" in note
+
+
+def test_but_a_change_that_takes_its_anchor_away_is_refused() -> None:
+    anchor = origin_root("Corp Root 2024")
+    chain = served(anchor)
+    before = judge(chain, [entry(anchor, deployed=True)])
+    assert before == OriginReport(())
+    after = judge(chain, [entry(origin_root("Corp Root 2027"), deployed=False)])
+    assert len(after.violations) == 1
+
+
+def test_pending_entries_in_the_zone_leave_it_undecided() -> None:
+    report = judge(served(origin_root("Corp Root 2024")), [], pending=[Place("new-ca", ZONE)])
+    assert report.violations == ()
+    assert "no verdict" in report.notes[0]
+
+
+def test_unreadable_chain_is_named() -> None:
+    report = judge("does-not-exist.pem", [entry(origin_root(), deployed=True)])
+    assert "chain file 'does-not-exist.pem' not found" in only_message(report)
+
+
+def test_relative_chain_path_starts_at_the_base(tmp_path: Path) -> None:
+    root = origin_root()
+    (tmp_path / "chains").mkdir()
+    (tmp_path / "chains" / "origin.pem").write_text(chain_pem(origin_leaf(root)))
+    assert len(load_chain("chains/origin.pem", tmp_path)) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("x", "must be a list"),
+        ([{"zoneId": ZONE, "hostname": HOST}], "chain must be a non-empty string"),
+        ([{"zoneId": ZONE, "hostname": HOST, "chain": "c.pem", "port": 1}], "unknown key"),
+        (["c.pem"], "must be an object"),
+    ],
+)
+def test_origins_setting_is_validated(raw: object, expected: str) -> None:
+    spec = SPECS_BY_NAME["origin-ca-covers-origins"]
+    with pytest.raises(PolicyConfigError, match=expected):
+        spec.read_config({"origins": raw})
+
+
+def test_no_origins_is_not_applicable() -> None:
+    (policy,) = [p for p in STACK_POLICIES if p.spec.name == "origin-ca-covers-origins"]
+    evaluation = policy.evaluate([], [], NOW, SPECS_BY_NAME[policy.spec.name].read_config({}))
+    assert evaluation.not_applicable == "no origins declared (setting origins)"
+
+
+# --- check --origin ---------------------------------------------------------------------------
+
+
+def test_check_origin_fails_when_the_files_do_not_anchor_the_chain(tmp_path: Path) -> None:
+    old, new = origin_root("Corp Root 2024"), origin_root("Corp Root 2027")
+    (tmp_path / "new.pem").write_text(new.pem)
+    (tmp_path / "chain.pem").write_text(served(old))
+    result = check(
+        tmp_path / "new.pem", "--origin", f"{tmp_path / 'chain.pem'}@{HOST}", "--now", NOW_ARG
+    )
+    assert result.returncode == 1, result.stderr
+    assert "origin-ca-covers-origins" in result.stdout
+    assert f"origin {HOST} in this set of CAs is not covered by these CA files" in result.stdout
+    assert "Fix: add 'CN=Corp Root 2024,O=Example Origin', which issued" in result.stdout
+    (tmp_path / "old.pem").write_text(old.pem)
+    fixed = check(
+        tmp_path / "new.pem",
+        tmp_path / "old.pem",
+        "--origin",
+        f"{tmp_path / 'chain.pem'}@{HOST}",
+        "--now",
+        NOW_ARG,
+    )
+    assert fixed.returncode == 0, fixed.stdout
+
+
+@pytest.mark.parametrize("form", ["json", "sarif", "junit", "github"])
+def test_check_origin_findings_reach_every_format(tmp_path: Path, form: str) -> None:
+    (tmp_path / "ca.pem").write_text(origin_root("Corp Root 2027").pem)
+    (tmp_path / "chain.pem").write_text(chain_pem(origin_leaf(origin_root("Corp Root 2024"))))
+    result = check(
+        tmp_path / "ca.pem",
+        "--origin",
+        f"{tmp_path / 'chain.pem'}@{HOST}",
+        "--format",
+        form,
+        "--now",
+        NOW_ARG,
+    )
+    assert result.returncode == 1
+    assert "origin-ca-covers-origins" in result.stdout
+    assert "which issued origin.example.com" in result.stdout
+    if form in {"json", "sarif"}:
+        json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("chain.pem", "expected CHAIN.pem@HOSTNAME"), ("missing.pem@h", "missing.pem")],
+)
+def test_check_origin_usage_errors(tmp_path: Path, value: str, expected: str) -> None:
+    (tmp_path / "ca.pem").write_text(origin_root().pem)
+    result = check(tmp_path / "ca.pem", "--origin", value, cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr
