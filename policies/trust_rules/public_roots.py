@@ -2,8 +2,8 @@
 
 When a zone keeps no CA of its own, Cloudflare authenticates origins against publicly trusted
 CAs. Cloudflare does not publish that list; certifi is the Mozilla CA Certificate Program's list,
-kept current by the Python Packaging Authority and used by requests, httpx and pip, so it is the
-closest well-kept public source (Cloudflare's store is built from the same programs). Loaded
+released whenever Mozilla's changes and used by requests, httpx and pip, so it is the closest
+well-kept public source (public trust stores are built from the same root programs). Loaded
 once per process.
 """
 
