@@ -20,10 +20,9 @@ from cryptography import x509
 
 from .errors import PolicyConfigError
 from .origins import Coverage, CoverageStatus, check_coverage, expected_anchor, parse_chain
-from .outcomes import Entry, Evaluation, Violation
+from .outcomes import CA_SET, FILE_KIND, Entry, Evaluation, Place, Violation, date, zone
 from .printable import echo_input, printable
 from .public_roots import public_roots
-from .wording import CA_SET, FILE_KIND, Place, date, zone
 from .zone_rules import KnownEntry
 
 ORIGIN_KEYS = ("zoneId", "hostname", "chain")

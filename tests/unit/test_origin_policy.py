@@ -17,7 +17,7 @@ from policies.trust_rules.catalog import SPECS_BY_NAME, STACK_POLICIES
 from policies.trust_rules.certificates import facts_from_text
 from policies.trust_rules.errors import PolicyConfigError
 from policies.trust_rules.origin_rules import OriginReport, load_chain, origins_covered
-from policies.trust_rules.wording import Place
+from policies.trust_rules.outcomes import Place
 from policies.trust_rules.zone_rules import KnownEntry
 from tests.certs import NOW, Issued, chain_pem, origin_intermediate, origin_leaf, origin_root
 from tests.origin_servers import Served, tls_server
