@@ -108,11 +108,14 @@ class OriginReport:
     notes: tuple[str, ...] = ()
 
 
-def _anchor_text(coverage: Coverage) -> str:
+def _anchor_text(coverage: Coverage, *, before: bool = False) -> str:
     if coverage.covered and coverage.public_roots:
         return f"public root '{coverage.anchor_name}' (the zone kept no CA of its own)"
     if coverage.covered:
         return f"'{coverage.anchor_name}'"
+    if before:
+        # Entries the deployment deletes are invisible to stack policies: say what is known.
+        return "none among the CAs this deployment keeps unchanged"
     if coverage.public_roots:
         return "none (the zone keeps no CA, and no public root anchors it)"
     return "none"
@@ -146,25 +149,19 @@ def _fix(
     after_cas: Sequence[x509.Certificate],
 ) -> str:
     issuer = expected_anchor(chain)
-    if before.covered and not before.public_roots:
+    if before.covered:  # by public roots: the zone kept no CA of its own until now
         return (
-            f"upload '{issuer}', which issued {host}'s chain, before removing "
-            f"'{before.anchor_name}'; or keep '{before.anchor_name}' until {host} serves a "
-            "certificate from a CA the zone keeps (safe order: add the new CA, reissue the origin "
-            "certificates, then remove the old CA)"
-        )
-    if before.covered:
-        return (
-            "this is the zone's first CA upload, and from then on Cloudflare trusts only "
-            f"uploaded CAs: upload '{issuer}', which issued {host}'s chain, in the same "
+            "after this deployment the zone holds only uploaded CAs, and Cloudflare then trusts "
+            f"nothing else: upload '{issuer}', which issued {host}'s chain, in the same "
             f"deployment, or first reissue {host}'s certificate from a CA you upload, deploy "
             "it on the origin, then upload that CA"
         )
     kept = ", ".join(f"'{printable(c.subject.rfc4514_string())}'" for c in after_cas)
     return (
-        f"upload '{issuer}', which issued {host}'s chain, to the zone in this deployment, or "
-        f"reissue {host}'s certificate from a CA the zone keeps ({kept or 'none'}) and deploy it "
-        "on the origin first"
+        f"upload '{issuer}', which issued {host}'s chain, in this deployment (keep it, if this "
+        f"deployment removes it), or first reissue {host}'s certificate from a CA the zone keeps "
+        f"({kept or 'none'}) and deploy it on the origin. Safe rotation order: add the new CA, "
+        "reissue the origin certificates, then remove the old CA"
     )
 
 
@@ -237,7 +234,7 @@ def origins_covered(
         violations.append(
             Violation(
                 f"{label} {what} after this deployment: {after.reason}. Anchoring CA before: "
-                f"{_anchor_text(before)}; after: {_anchor_text(after)}. Fix: "
+                f"{_anchor_text(before, before=True)}; after: {_anchor_text(after)}. Fix: "
                 f"{_fix(host, chain, before, after_cas)}."
             )
         )

@@ -106,3 +106,22 @@ def test_parse_origin(text: str, host: str, port: int) -> None:
 def test_parse_origin_refuses(text: str) -> None:
     with pytest.raises(ValueError, match=r"port|host|\]"):
         parse_origin(text)
+
+
+def test_pack_and_cli_load_without_pyopenssl() -> None:
+    """A published pack carries only the policies folder and its requirements (no pyOpenSSL)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['OpenSSL'] = None\n"
+        "from policies.cli import build_parser\n"
+        "from policies.pack import build_policies\n"
+        "assert 'origin-ca-covers-origins' in {p.name for p in build_policies()}\n"
+        "build_parser().parse_args(['probe', 'example.com'])\n"
+        "print('loaded')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "loaded", done.stderr
