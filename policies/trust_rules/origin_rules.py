@@ -213,6 +213,13 @@ def origins_covered(
             continue
         if after.covered:
             continue  # entries not known yet can only add CAs
+        if after.origin_side:
+            # Its own certificate fails whatever the zone keeps: not this deployment's doing.
+            notes.append(
+                f"{label}: its own chain fails ({after.reason}), whatever CAs the zone keeps; "
+                f"not refused: renew or reissue {host}'s certificate"
+            )
+            continue
         if any(p.zone_id is None or p.zone_id == zone_id for p in pending):
             notes.append(f"no verdict for {label} until the zone's pending entries are known")
             continue

@@ -73,6 +73,9 @@ class Coverage:
     breaking: x509.Certificate | None = None
     #: Judged against public roots, because the zone keeps no CA of its own.
     public_roots: bool = False
+    #: The failure lies in the origin's own certificates (name, validity), whatever CAs the
+    #: zone keeps: renewing or reissuing the origin's certificate fixes it, not the trust store.
+    origin_side: bool = False
 
     @property
     def covered(self) -> bool:
@@ -182,20 +185,28 @@ def _plain_reason(error: Exception) -> str:
     return printable(text.strip())
 
 
-def _explain(reason: str, chain: Sequence[x509.Certificate], hostname: str, at: dt.datetime) -> str:
+def _explain(
+    reason: str,
+    chain: Sequence[x509.Certificate],
+    hostname: str,
+    at: dt.datetime,
+    cas: Sequence[x509.Certificate],
+) -> tuple[str, bool]:
+    """A readable reason, and whether it lies in the origin's own certificates."""
     if "subjectAltName" in reason:
-        return f"its certificate is not valid for {printable(hostname)} ({reason})"
+        return f"its certificate is not valid for {printable(hostname)} ({reason})", True
     if "not valid at validation time" in reason:
         lapsed = [c for c in chain if not c.not_valid_before_utc <= at <= c.not_valid_after_utc]
         if lapsed:
             first = lapsed[0]
             return (
                 f"'{name_of(first)}' in its chain is valid only from "
-                f"{first.not_valid_before_utc.date()} to {first.not_valid_after_utc.date()}"
+                f"{first.not_valid_before_utc.date()} to {first.not_valid_after_utc.date()}",
+                first not in cas,
             )
     if "exhausted" in reason:
-        return f"no CA of the set issued its chain, which names '{expected_anchor(chain)}'"
-    return reason
+        return f"no CA of the set issued its chain, which names '{expected_anchor(chain)}'", False
+    return reason, False
 
 
 def check_coverage(
@@ -258,11 +269,13 @@ def check_coverage(
                 )
             if at is later and path:
                 return _breaks_too_soon(hostname, path, min_days_remaining, use_public)
+            explained, origin_side = _explain(reason, chain, hostname, at, judged)
             return Coverage(
                 CoverageStatus.NOT_COVERED,
                 hostname,
-                _explain(reason, chain, hostname, at),
+                explained,
                 public_roots=use_public,
+                origin_side=origin_side,
             )
         if at is now:
             path = verified
@@ -293,6 +306,7 @@ def _breaks_too_soon(
         breaks_on=breaking.not_valid_after_utc,
         breaking=breaking,
         public_roots=public,
+        origin_side=breaking is not path[-1],
     )
 
 

@@ -7,6 +7,7 @@ is followed literally and the result passes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.origin_servers import Served, tls_server
 from tests.unit.test_check_cli import NOW_ARG, ZONE, check
 
 HOST = "origin.example.com"
+DAY = dt.timedelta(days=1)
 OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac"
 PUBLIC = origin_root("Public Root R1")
 
@@ -253,3 +255,23 @@ def test_the_note_for_an_already_uncovered_origin_gives_advice_that_works() -> N
     assert judge(chain, [entry(kept, deployed=True), entry(unknown, deployed=False)]) == (
         OriginReport(())
     )
+
+
+@pytest.mark.parametrize(
+    ("leaf_overrides", "expected"),
+    [
+        ({"not_after": NOW + 10 * DAY}, "expires: within minDaysRemaining (30 days)"),
+        ({"dns_names": ("other.example.com",)}, "not valid for origin.example.com"),
+    ],
+)
+def test_an_origin_whose_own_certificate_fails_never_blocks_a_ca_change(
+    leaf_overrides: dict[str, object], expected: str
+) -> None:
+    """A leaf due for renewal, or issued for another name, fails whatever the zone keeps."""
+    root = origin_root()
+    chain = chain_pem(origin_leaf(root, **leaf_overrides))  # type: ignore[arg-type]
+    report = judge(chain, [entry(root, deployed=True), entry(origin_root("New"), deployed=False)])
+    assert report.violations == ()
+    (note,) = report.notes
+    assert expected in note
+    assert "renew or reissue origin.example.com's certificate" in note
