@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -78,32 +79,18 @@ def fetch_chain(
     from OpenSSL import SSL  # deferred: the published pack does not need pyOpenSSL
 
     where = str(Origin(host, port))
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except socket.gaierror as error:
-        raise ProbeError(
-            f"{where}: the name {printable(host)!r} does not resolve ({error.strerror}); check "
-            "the host name"
-        ) from None
-    except ConnectionRefusedError:
-        raise ProbeError(
-            f"{where}: connection refused; is the origin listening on port {port}?"
-        ) from None
-    except TimeoutError:
-        raise ProbeError(
-            f"{where}: no answer within {timeout:g} s; check host, port and firewall"
-        ) from None
-    except OSError as error:
-        raise ProbeError(
-            f"{where}: cannot connect ({printable(error.strerror or str(error))})"
-        ) from None
+    deadline = time.monotonic() + timeout
+    sock = _connect(where, _resolve(where, host, port, timeout), deadline, timeout)
     with sock:
         context = SSL.Context(SSL.TLS_CLIENT_METHOD)
         context.set_verify(SSL.VERIFY_NONE)
         connection = SSL.Connection(context, sock)
         name = sni if sni is not None else (None if _is_ip(host) else host)
         if name:
-            connection.set_tlsext_host_name(name.encode("idna"))
+            try:
+                connection.set_tlsext_host_name(name.encode("idna"))
+            except UnicodeError:
+                raise ProbeError(f"{where}: {printable(name)!r} is not a valid SNI name") from None
         connection.set_connect_state()
         try:
             _handshake(connection, sock, timeout)
@@ -122,6 +109,59 @@ def fetch_chain(
     if not chain:
         raise ProbeError(f"{where}: the server presented no certificate")
     return list(chain)
+
+
+def _resolve(where: str, host: str, port: int, timeout: float) -> list[Any]:
+    """``getaddrinfo`` bounded by ``timeout`` (it has no timeout of its own): it runs in a
+    daemon thread, abandoned if the resolver does not answer in time."""
+    found: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError, ValueError) as error:
+            found["error"] = error
+
+    worker = threading.Thread(target=lookup, name="probe-dns", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise ProbeError(
+            f"{where}: the name {printable(host)!r} did not resolve within {timeout:g} s (DNS)"
+        )
+    error = found.get("error")
+    if isinstance(error, socket.gaierror):
+        raise ProbeError(
+            f"{where}: the name {printable(host)!r} does not resolve ({error.strerror}); check "
+            "the host name"
+        )
+    if error is not None:
+        raise ProbeError(f"{where}: {printable(host)!r} is not a valid host name")
+    addresses: list[Any] = found["addresses"]
+    return addresses
+
+
+def _connect(where: str, addresses: list[Any], deadline: float, timeout: float) -> socket.socket:
+    """A TCP connection to the first address that accepts, within the deadline."""
+    problem = f"{where}: no address to connect to"
+    for family, kind, protocol, _, address in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            problem = f"{where}: no answer within {timeout:g} s; check host, port and firewall"
+            break
+        sock = socket.socket(family, kind, protocol)
+        sock.settimeout(remaining)
+        try:
+            sock.connect(address)
+            return sock
+        except ConnectionRefusedError:
+            problem = f"{where}: connection refused; is the origin listening on that port?"
+        except TimeoutError:
+            problem = f"{where}: no answer within {timeout:g} s; check host, port and firewall"
+        except OSError as error:
+            problem = f"{where}: cannot connect ({printable(error.strerror or str(error))})"
+        sock.close()
+    raise ProbeError(problem)
 
 
 def _is_ip(host: str) -> bool:

@@ -125,3 +125,21 @@ def test_pack_and_cli_load_without_pyopenssl() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stdout.strip() == "loaded", done.stderr
+
+
+def test_a_resolver_that_does_not_answer_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import threading
+
+    release = threading.Event()
+
+    def stuck(*args: object, **kwargs: object) -> object:
+        release.wait(30)
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    try:
+        with pytest.raises(ProbeError, match=r"did not resolve within 0.3 s \(DNS\)"):
+            fetch_chain("slow.example", 443, None, 0.3)
+    finally:
+        release.set()
