@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from ..reading import FileRefused, decode_text, read_file_bytes
 from .errors import PolicyConfigError
 from .origins import Coverage, CoverageStatus, check_coverage, expected_anchor, parse_chain
 from .outcomes import CA_SET, FILE_KIND, Entry, Evaluation, Place, Violation, date, zone
@@ -33,6 +34,9 @@ PACK_DIR = Path(__file__).resolve().parent.parent
 MAX_ORIGINS = 1000
 #: A chain file is a few certificates; anything larger is not one.
 MAX_CHAIN_BYTES = 1 << 20
+CHAIN_WHAT = "PEM certificate chain"
+#: Longest chain file path accepted (Linux PATH_MAX).
+MAX_PATH_CHARS = 4096
 
 Origin = Mapping[str, str]
 Settings = Mapping[str, object]
@@ -65,6 +69,10 @@ def read_origins(policy: str, raw: object) -> tuple[dict[str, str], ...]:
                 raise PolicyConfigError(
                     f"{where}.{key} must be a non-empty string, got {echo_input(value)}"
                 )
+            if len(value) > MAX_CHAIN_BYTES:
+                raise PolicyConfigError(
+                    f"{where}.{key} is longer than {MAX_CHAIN_BYTES} characters"
+                )
         origins.append(
             {
                 key: str(item[key]).strip() if key != "chain" else str(item[key])
@@ -74,26 +82,46 @@ def read_origins(policy: str, raw: object) -> tuple[dict[str, str], ...]:
     return tuple(origins)
 
 
+_CHAIN_SUFFIXES = (".pem", ".crt", ".cer", ".chain", ".txt")
+
+
+def _shown_path(source: str) -> str:
+    """A chain file's path whole; anything else (a secret pasted in the wrong place?) only by
+    its start, as every refused input is echoed (``echo_input``)."""
+    if (
+        len(source) <= MAX_PATH_CHARS
+        and source.isprintable()
+        and source.lower().endswith(_CHAIN_SUFFIXES)
+    ):
+        return repr(source)
+    return echo_input(source)
+
+
 def load_chain(source: str, base: Path) -> list[x509.Certificate]:
     """Inline PEM (it contains "-----BEGIN"), or a file path, relative ones from ``base``.
 
     Raises ``ValueError`` naming the file and what is wrong."""
     if "-----BEGIN" in source:
         return parse_chain(source)
+    shown = _shown_path(source)
+    if "\0" in source or len(source) > MAX_PATH_CHARS:
+        raise ValueError(f"chain {shown} is neither PEM nor a file path")
     path = Path(source) if Path(source).is_absolute() else base / source
-    shown = printable(source)
+    if not path.exists():
+        raise ValueError(f"chain file {shown} not found (relative paths start at {base})")
     try:
-        if not path.is_file():
-            raise ValueError(f"chain file {shown!r} not found (relative paths start at {base})")
-        if path.stat().st_size > MAX_CHAIN_BYTES:
-            raise ValueError(f"chain file {shown!r} is larger than {MAX_CHAIN_BYTES} bytes")
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        raise ValueError(f"chain file {shown!r} cannot be read ({error.strerror})") from None
+        # Regular files only, bounded: a FIFO or device named here must not hang the pack.
+        text = decode_text(
+            read_file_bytes(path, what=CHAIN_WHAT, limit=MAX_CHAIN_BYTES, shown=source),
+            what=CHAIN_WHAT,
+            shown=source,
+        )
+    except FileRefused as error:
+        raise ValueError(f"chain: {error}") from None
     try:
         return parse_chain(text)
     except ValueError as error:
-        raise ValueError(f"chain file {shown!r}: {error}") from None
+        raise ValueError(f"chain file {shown}: {error}") from None
 
 
 @functools.lru_cache(maxsize=1024)

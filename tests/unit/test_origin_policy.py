@@ -275,3 +275,19 @@ def test_an_origin_whose_own_certificate_fails_never_blocks_a_ca_change(
     (note,) = report.notes
     assert expected in note
     assert "renew or reissue origin.example.com's certificate" in note
+
+
+def test_a_chain_path_naming_a_folder_or_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    for name, expected in (("folder", "a directory"), ("fifo", "a named pipe")):
+        with pytest.raises(ValueError, match=expected):
+            load_chain(name, tmp_path)
+
+
+def test_a_long_non_pem_value_is_not_echoed_whole() -> None:
+    secret = "sk_live_" + "x" * 40
+    report = judge(secret, [entry(origin_root(), deployed=True)])
+    assert secret not in only_message(report)
