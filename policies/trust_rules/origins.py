@@ -11,11 +11,11 @@ often omit it). Everything else (validity, name, basic constraints, key usage) s
 verifier checks it.
 
 What the pinned verifier (cryptography 50) cannot judge, measured rather than assumed (see the
-tests): public keys other than RSA of 2048 bits or more and ECDSA on P-256/P-384/P-521 on any
-certificate that signs (Ed25519, Ed448, ML-DSA, DSA, other curves: "Forbidden public key
+tests): public keys other than RSA of 2048 bits or more, ECDSA on P-256/P-384/P-521 and ML-DSA
+on any certificate that signs (Ed25519, Ed448, DSA, other curves: "Forbidden public key
 algorithm"; RSA below 2048 bits: "RSA key is too weak"), and signatures other than RSA PKCS#1
-v1.5/PSS and ECDSA with SHA-256/384/512 (SHA-1, MD5). Such a chain is reported as
-``CANNOT_VERIFY``, never as covered.
+v1.5/PSS and ECDSA with SHA-256/384/512, and ML-DSA-44/65/87 (SHA-1, MD5 are refused). Such a
+chain is reported as ``CANNOT_VERIFY``, never as covered.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.x509 import verification
 
 from .printable import printable
@@ -38,6 +38,15 @@ from .printable import printable
 MIN_VERIFIABLE_RSA_BITS = 2048
 _VERIFIABLE_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 _VERIFIABLE_HASHES = frozenset({"sha256", "sha384", "sha512"})
+#: ML-DSA (FIPS 204) signature algorithms, which the verifier supports (measured).
+_MLDSA_SIGNATURES = frozenset(
+    {
+        "2.16.840.1.101.3.4.3.17",  # ML-DSA-44
+        "2.16.840.1.101.3.4.3.18",  # ML-DSA-65
+        "2.16.840.1.101.3.4.3.19",  # ML-DSA-87
+    }
+)
+_MLDSA_KEYS = (mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey, mldsa.MLDSA87PublicKey)
 #: Verifier messages that mean "I do not support this", not "this does not verify".
 _UNSUPPORTED_MARKERS = (
     "Forbidden public key algorithm",
@@ -115,10 +124,12 @@ def _verifiable_key(certificate: x509.Certificate) -> bool:
         return key.key_size >= MIN_VERIFIABLE_RSA_BITS
     if isinstance(key, ec.EllipticCurvePublicKey):
         return key.curve.name in _VERIFIABLE_CURVES
-    return False
+    return isinstance(key, _MLDSA_KEYS)
 
 
 def _verifiable_signature(certificate: x509.Certificate) -> bool:
+    if certificate.signature_algorithm_oid.dotted_string in _MLDSA_SIGNATURES:
+        return True
     try:
         algorithm = certificate.signature_hash_algorithm
     except UnsupportedAlgorithm:
@@ -144,7 +155,8 @@ def unverifiable(chain: Sequence[x509.Certificate], cas: Sequence[x509.Certifica
         if not _verifiable_key(certificate):
             return (
                 f"'{name_of(certificate)}' has a key type or size the verifier does not support "
-                f"(supported: RSA {MIN_VERIFIABLE_RSA_BITS}+ bits, ECDSA P-256/P-384/P-521)"
+                f"(supported: RSA {MIN_VERIFIABLE_RSA_BITS}+ bits, ECDSA P-256/P-384/P-521, "
+                "ML-DSA)"
             )
     return None
 

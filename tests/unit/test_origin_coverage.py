@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.x509 import verification
 
 from policies.origin_probe import fetch_chain
 from policies.trust_rules.origins import CoverageStatus, check_coverage, parse_chain
@@ -136,19 +138,55 @@ def test_ip_address_hostname_matches_an_ip_san() -> None:
     assert judge(chain, root, hostname="127.0.0.1").covered
 
 
-@pytest.mark.parametrize(
-    ("label", "root_key"),
-    [
-        ("Ed25519", ed25519_key),
-        ("secp256k1", lambda: ec_key("secp256k1")),
-        ("RSA 1024", lambda: rsa_key(1024)),
-    ],
-)
+def _mldsa_key() -> object:
+    from cryptography.hazmat.primitives.asymmetric import mldsa
+
+    return mldsa.MLDSA65PrivateKey.generate()
+
+
+UNSUPPORTED_ROOT_KEYS = [
+    ("Ed25519", ed25519_key),
+    ("secp256k1", lambda: ec_key("secp256k1")),
+    ("P-224", lambda: ec_key("secp224r1")),
+    ("RSA 1024", lambda: rsa_key(1024)),
+]
+
+
+def _chain_signed_with(label: str, root_key: object) -> tuple[Issued, Issued]:
+    pure = label.startswith(("Ed", "ML-DSA"))  # signature schemes without a separate hash
+    hashing: dict[str, object] = {"hash_algorithm": None} if pure else {}
+    root = origin_root(f"{label} Root", key=root_key, **hashing)
+    return root, origin_leaf(root, **hashing)
+
+
+def test_ml_dsa_chains_verify() -> None:
+    """cryptography 50's verifier supports ML-DSA (FIPS 204): measured, so it is judged."""
+    root, leaf = _chain_signed_with("ML-DSA-65", _mldsa_key())
+    coverage = judge([leaf.cert], root)
+    assert coverage.covered, coverage.reason
+    assert coverage.anchor == root.cert
+
+
+@pytest.mark.parametrize(("label", "root_key"), UNSUPPORTED_ROOT_KEYS)
+def test_the_pinned_verifier_itself_refuses_these_algorithms(label: str, root_key: object) -> None:
+    """The measurement behind "cannot verify": cryptography's verifier, called directly."""
+    root, leaf = _chain_signed_with(label, root_key())  # type: ignore[operator]
+    verifier = (
+        verification.PolicyBuilder()
+        .store(verification.Store([root.cert]))
+        .time(NOW)
+        .build_server_verifier(x509.DNSName(HOST))
+    )
+    with pytest.raises((verification.VerificationError, UnsupportedAlgorithm)):
+        verifier.verify(leaf.cert, [])
+
+
+@pytest.mark.parametrize(("label", "root_key"), UNSUPPORTED_ROOT_KEYS)
 def test_algorithms_the_verifier_does_not_support_cannot_be_verified(
     label: str, root_key: object
 ) -> None:
-    root = origin_root(f"{label} Root", key=root_key())  # type: ignore[operator]
-    coverage = judge([origin_leaf(root).cert], root)
+    root, leaf = _chain_signed_with(label, root_key())  # type: ignore[operator]
+    coverage = judge([leaf.cert], root)
     assert coverage.status is CoverageStatus.CANNOT_VERIFY, label
     assert not coverage.covered
     assert coverage.reason is not None
@@ -160,9 +198,17 @@ def test_legacy_sha1_signature_cannot_be_verified() -> None:
 
     root = origin_root()
     spec = CertSpec(common_name=HOST, issuer=root, is_ca=False, dns_names=(HOST,))
-    leaf = legacy_signed("sha1", spec, not_after=NOW + 90 * DAY)
+    leaf = legacy_signed("sha1", spec, not_after=NOW + 90 * DAY, key_identifiers=True)
     coverage = judge([leaf.cert], root)
     assert coverage.status is CoverageStatus.CANNOT_VERIFY
+    verifier = (
+        verification.PolicyBuilder()
+        .store(verification.Store([root.cert]))
+        .time(NOW)
+        .build_server_verifier(x509.DNSName(HOST))
+    )
+    with pytest.raises((verification.VerificationError, UnsupportedAlgorithm)):
+        verifier.verify(leaf.cert, [])  # the measurement behind it
 
 
 def test_parse_chain_refuses_keys_and_non_pem() -> None:
