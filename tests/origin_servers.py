@@ -37,8 +37,13 @@ def _context(served: Served, folder: Path, tag: str) -> ssl.SSLContext:
 
 
 @contextlib.contextmanager
-def tls_server(default: Served, by_sni: Mapping[str, Served] | None = None) -> Iterator[int]:
-    """Serve ``default`` (or ``by_sni[name]`` for that SNI name) on 127.0.0.1; yields the port."""
+def tls_server(
+    default: Served,
+    by_sni: Mapping[str, Served] | None = None,
+    refuse_sni: frozenset[str] = frozenset(),
+) -> Iterator[int]:
+    """Serve ``default`` (or ``by_sni[name]`` for that SNI name) on 127.0.0.1; yields the port.
+    A name in ``refuse_sni`` aborts the handshake with an ``unrecognized_name`` alert."""
     with tempfile.TemporaryDirectory() as folder:
         context = _context(default, Path(folder), "default")
         others = {
@@ -46,9 +51,12 @@ def tls_server(default: Served, by_sni: Mapping[str, Served] | None = None) -> I
             for i, (name, s) in enumerate((by_sni or {}).items())
         }
 
-        def pick(connection: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
+        def pick(connection: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> int | None:
+            if name in refuse_sni:
+                return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
             if name in others:
                 connection.context = others[name]
+            return None
 
         context.sni_callback = pick  # type: ignore[assignment]
         with socket.create_server(("127.0.0.1", 0)) as listener:

@@ -143,3 +143,13 @@ def test_a_resolver_that_does_not_answer_is_bounded(monkeypatch: pytest.MonkeyPa
             fetch_chain("slow.example", 443, None, 0.3)
     finally:
         release.set()
+
+
+def test_a_handshake_the_server_aborts_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    leaf = origin_leaf(origin_root())
+    with tls_server(Served(leaf), refuse_sni=frozenset({"unknown.example.com"})) as port:
+        status = main(["probe", f"127.0.0.1:{port}", "--sni", "unknown.example.com"])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "the TLS handshake failed" in error
+    assert "check the port and the SNI name (--sni)" in error
