@@ -194,8 +194,18 @@ def _handshake(connection: Any, sock: socket.socket, timeout: float) -> None:
             raise TimeoutError
 
 
+def _openssl_reasons(error: Exception) -> str:
+    """OpenSSL's reasons ("tlsv1 unrecognized name") from pyOpenSSL's list of error tuples."""
+    details = error.args[0] if error.args else None
+    if isinstance(details, list):
+        reasons = [str(item[-1]) for item in details if isinstance(item, tuple) and item]
+        if reasons:
+            return printable("; ".join(reasons))
+    return printable(str(error) or type(error).__name__)
+
+
 def _handshake_problem(error: Exception) -> str:
-    text = printable(str(error))
+    text = _openssl_reasons(error)
     if "wrong version number" in text or "packet length too long" in text or "record layer" in text:
         return "the server does not speak TLS on this port (is it plain HTTP?)"
     if "Unexpected EOF" in text or "SysCallError" in type(error).__name__:
