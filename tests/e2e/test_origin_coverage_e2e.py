@@ -1,9 +1,11 @@
 """origin-ca-covers-origins on the real Pulumi CLI: a rotation to a new root before the origin's
-certificate is reissued is refused at preview; after the reissue the same rotation passes."""
+certificate is reissued is refused at preview; after the reissue the same rotation passes, with
+the chain declared as a path relative to the policy pack's folder."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -60,7 +62,10 @@ def test_rotation_before_the_reissue_is_refused_and_after_it_passes(
         in (refused.output)
     )
 
-    safe = stack.workspace.preview(
-        policy_packs=[policy_pack_dir], policy_config=config(served_by(new))
-    )
+    # Reissued from the new root; declared as a file path, relative to the pack's folder.
+    chain_file = stack.workspace.project_dir / "chains" / "origin.pem"
+    chain_file.parent.mkdir()
+    chain_file.write_text(served_by(new))
+    relative = os.path.relpath(chain_file, policy_pack_dir)
+    safe = stack.workspace.preview(policy_packs=[policy_pack_dir], policy_config=config(relative))
     assert POLICY not in safe.output
