@@ -208,14 +208,19 @@ def _explain(
     if "subjectAltName" in reason:
         return f"its certificate is not valid for {printable(hostname)} ({reason})", True
     if "not valid at validation time" in reason:
-        lapsed = [c for c in chain if not c.not_valid_before_utc <= at <= c.not_valid_after_utc]
-        if lapsed:
-            first = lapsed[0]
-            return (
-                f"'{name_of(first)}' in its chain is valid only from "
-                f"{first.not_valid_before_utc.date()} to {first.not_valid_after_utc.date()}",
-                first not in cas,
-            )
+        issuers = {certificate.issuer for certificate in chain}
+        anchors = [ca for ca in cas if ca.subject in issuers]
+        for certificate, where in (
+            *((c, "in its chain") for c in chain),
+            *((a, "(the CA that would anchor it)") for a in anchors),
+        ):
+            if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+                return (
+                    f"'{name_of(certificate)}' {where} is valid only from "
+                    f"{certificate.not_valid_before_utc.date()} to "
+                    f"{certificate.not_valid_after_utc.date()}",
+                    certificate not in cas,
+                )
     if "exhausted" in reason:
         return f"no CA of the set issued its chain, which names '{expected_anchor(chain)}'", False
     return reason, False

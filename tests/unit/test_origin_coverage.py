@@ -217,3 +217,24 @@ def test_parse_chain_refuses_keys_and_non_pem() -> None:
         parse_chain(leaf.pem + leaf.key_pem)
     with pytest.raises(ValueError, match="no PEM certificate"):
         parse_chain("hello")
+
+
+def test_an_expired_anchor_is_named_and_is_the_store_s_problem() -> None:
+    root = origin_root(not_before=NOW - 400 * DAY, not_after=NOW - DAY)
+    coverage = judge(served_chain(origin_leaf(root)), root)
+    assert coverage.status is CoverageStatus.NOT_COVERED
+    assert coverage.reason == (
+        "'CN=Corp Root 2024,O=Example Origin' (the CA that would anchor it) is valid only from "
+        "2025-10-25 to 2026-11-28"
+    )
+    assert not coverage.origin_side
+
+
+def test_an_expired_leaf_is_the_origin_s_own_problem() -> None:
+    root = origin_root()
+    leaf = origin_leaf(root, not_before=NOW - 90 * DAY, not_after=NOW - DAY)
+    coverage = judge([leaf.cert], root)
+    assert coverage.status is CoverageStatus.NOT_COVERED
+    assert coverage.reason is not None
+    assert coverage.reason.startswith("'CN=origin.example.com,O=Example Origin' in its chain")
+    assert coverage.origin_side
