@@ -254,6 +254,15 @@ def origins_covered(
         kept_cas = [_certificate(e.facts.normalized_pem) for e in members if e.deployed]
         before = judge(kept_cas, public_roots=public_roots() if not kept_cas else ())
         changed = any(not e.deployed for e in members)
+        if after.anchor is not None and not before.covered:
+            # The anchor stays; only its path runs out too soon, as it did before: adding the
+            # successor CA (step 1 of a rotation) must go through.
+            notes.append(
+                f"{label}: {after.reason}; this deployment keeps '{after.anchor_name}', so it is "
+                f"not refused. Rotate in the safe order: add the new CA, reissue {host}'s "
+                "certificate from it, then remove the old CA"
+            )
+            continue
         if not before.covered and not changed:
             notes.append(
                 f"{label} is already not covered by the zone's CAs ({after.reason}); this "

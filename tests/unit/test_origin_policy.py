@@ -291,3 +291,22 @@ def test_a_long_non_pem_value_is_not_echoed_whole() -> None:
     secret = "sk_live_" + "x" * 40
     report = judge(secret, [entry(origin_root(), deployed=True)])
     assert secret not in only_message(report)
+
+
+def test_adding_the_successor_while_the_anchor_runs_out_is_never_blocked() -> None:
+    """Step 1 of the safe rotation: the old root expires within minDaysRemaining, the origin
+    still serves its chain, and the new root is added. That is the fix; it goes through."""
+    old = origin_root("Corp Root 2024", not_after=NOW + 20 * DAY)
+    new = origin_root("Corp Root 2027")
+    chain = served(old)
+    report = judge(chain, [entry(old, deployed=True), entry(new, deployed=False)])
+    assert report.violations == ()
+    (note,) = report.notes
+    assert "breaks on 2026-12-19" in note
+    assert (
+        "this deployment keeps 'CN=Corp Root 2024,O=Example Origin', so it is not refused" in note
+    )
+    # Step 2 then makes it covered: the origin reissued from the new root.
+    assert judge(served(new), [entry(old, deployed=True), entry(new, deployed=True)]) == (
+        OriginReport(())
+    )
