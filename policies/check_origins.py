@@ -2,7 +2,8 @@
 
 Each ``--origin`` names a PEM chain file (as ``probe --out`` writes it) and the hostname Cloudflare
 verifies it for. The chain is judged against every set of CA files checked (each zone, or the one
-set when no zone is given); no deployment is involved, so every uncovered origin is a failure.
+set when no zone is given); so are the ``origins`` of a ``--config`` file, against the files of
+their zone. No deployment is involved, so every uncovered origin is a failure.
 """
 
 from __future__ import annotations
@@ -67,10 +68,20 @@ def read_arguments(values: Sequence[str]) -> list[OriginArgument]:
 
 def settings_for(
     settings: Mapping[str, SettingValue], zone_id: str | None, origins: Sequence[OriginArgument]
-) -> dict[str, SettingValue]:
-    """The policy's settings with every ``--origin`` declared in the set of CAs ``zone_id``."""
-    declared = tuple(
+) -> dict[str, SettingValue] | None:
+    """The policy's settings for the set of CAs ``zone_id``: the config's origins of that zone
+    (relative chain paths start at the pack's folder, as under Pulumi) and every ``--origin``.
+    None when no origin concerns this set."""
+    configured = settings.get("origins", ())
+    of_zone = tuple(
+        origin
+        for origin in (configured if isinstance(configured, tuple) else ())
+        if zone_id and origin.get("zoneId") == zone_id
+    )
+    given = tuple(
         {"zoneId": zone_id or "", "hostname": origin.hostname, "chain": origin.chain}
         for origin in origins
     )
-    return {**settings, "origins": declared}
+    if not of_zone and not given:
+        return None
+    return {**settings, "origins": (*of_zone, *given)}

@@ -173,9 +173,10 @@ def evaluate(
                 continue
             settings = config.settings[stack_policy.spec.name]
             if stack_policy.spec.name == check_origins.POLICY:
-                if not origins:
-                    continue  # only with --origin: nothing to judge without a chain
-                settings = check_origins.settings_for(settings, zone_id, origins)
+                with_origins = check_origins.settings_for(settings, zone_id, origins)
+                if with_origins is None:
+                    continue  # no origin declared for these files: nothing to judge
+                settings = with_origins
             evaluation = stack_policy.evaluate(members, (), now, settings)
             results += _results(stack_policy.spec.name, level, target, evaluation, files)
     return results

@@ -310,3 +310,23 @@ def test_adding_the_successor_while_the_anchor_runs_out_is_never_blocked() -> No
     assert judge(served(new), [entry(old, deployed=True), entry(new, deployed=True)]) == (
         OriginReport(())
     )
+
+
+def test_check_judges_the_origins_of_a_config_file_against_their_zone(tmp_path: Path) -> None:
+    old, new = origin_root("Corp Root 2024"), origin_root("Corp Root 2027")
+    zone_folder = tmp_path / "cas" / ZONE
+    zone_folder.mkdir(parents=True)
+    (zone_folder / "new.pem").write_text(new.pem)
+    config = {
+        "origin-ca-covers-origins": {
+            "origins": [
+                {"zoneId": ZONE, "hostname": HOST, "chain": chain_pem(origin_leaf(old))},
+                {"zoneId": OTHER_ZONE, "hostname": HOST, "chain": chain_pem(origin_leaf(old))},
+            ]
+        }
+    }
+    (tmp_path / "policy-config.json").write_text(json.dumps(config))
+    result = check("cas", "--config", "policy-config.json", "--now", NOW_ARG, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert f"origin {HOST} in zone 023e…c353 is not covered by these CA files" in result.stdout
+    assert "9a78" not in result.stdout  # the other zone's files were not checked
