@@ -30,6 +30,12 @@ OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac"
 PUBLIC = origin_root("Public Root R1")
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check's cache goes to the test's folder, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 def entry(ca: Issued, *, deployed: bool, zone_id: str = ZONE) -> KnownEntry:
     name = ca.cert.subject.rfc4514_string()
     return KnownEntry(Place(name, zone_id, urn=name), facts_from_text(ca.pem), deployed=deployed)
