@@ -76,7 +76,7 @@ def settings_for(
     of_zone = tuple(
         origin
         for origin in (configured if isinstance(configured, tuple) else ())
-        if zone_id and origin.get("zoneId") == zone_id
+        if isinstance(origin, dict) and zone_id and origin.get("zoneId") == zone_id
     )
     given = tuple(
         {"zoneId": zone_id or "", "hostname": origin.hostname, "chain": origin.chain}

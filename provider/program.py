@@ -6,8 +6,11 @@ Kept out of ``__main__.py`` so it is importable and tested, and so another stack
 Stack config (project namespace):
 
 * ``zoneId`` (required): the zone's 32-hex-character id.
-* ``certificates``: a list of PEM file paths, relative to the project folder.
-* ``certificatesDir``: a folder whose ``*.pem`` files are each one CA (sorted by name).
+* ``certificates``: a list of CA file paths (PEM, or DER as ``.der``/``.cer``/``.crt`` files
+  often are), relative to the project folder.
+* ``certificatesDir``: a folder whose ``.pem``/``.crt``/``.cer``/``.der`` files are each one CA
+  (sorted by name). DER files are converted to PEM here, before any resource sees them: state
+  and the API hold PEM.
 * ``adoptExisting`` / ``waitForActive`` / ``activeTimeoutSeconds`` / ``allowEmptyZone``: passed
   to every entry (see ``CustomOriginTrustStoreArgs``).
 
@@ -25,6 +28,8 @@ from pathlib import Path
 
 import pulumi
 
+from policies.ca_files import CERTIFICATE_SUFFIXES
+from policies.reading import FileRefused, read_certificate_file
 from policies.trust_rules import certificates
 from policies.trust_rules.errors import CertificateInputError, PrivateKeyMaterialError
 from provider.naming import entry_resource_name, legacy_file_resource_name
@@ -75,11 +80,18 @@ def find_ca_files(
             raise ProgramConfigError(
                 f"certificatesDir {certificates_dir!r} is not a folder (looked in {folder})."
             )
-        found = sorted(folder.glob("*.pem"))
+        found = sorted(
+            path
+            for path in folder.iterdir()
+            if path.suffix.lower() in CERTIFICATE_SUFFIXES
+            and not path.name.startswith(".")
+            and path.is_file()
+        )
         if not found:
+            endings = ", ".join(CERTIFICATE_SUFFIXES)
             raise ProgramConfigError(
-                f"certificatesDir {certificates_dir!r} holds no *.pem files; put one root CA"
-                " certificate per .pem file there."
+                f"certificatesDir {certificates_dir!r} holds no certificate files ({endings});"
+                " put one root CA certificate per file there."
             )
         paths += found
     if not paths:
@@ -98,11 +110,16 @@ def find_ca_files(
 
 
 def read_ca_file(path: Path) -> str:
-    """The file's text; refused here if it holds a private key, so the key never leaves this
-    process (the provider's check refuses it too, for programs that pass PEM text directly)."""
-    text = path.read_text()
+    """The file's certificate as PEM text (a DER file converted); refused here if it holds a
+    private key, so the key never leaves this process (the provider's check refuses it too,
+    for programs that pass PEM text directly)."""
     try:
+        _, text = read_certificate_file(path)
         certificates.parse_certificate_input(text)
+    except FileRefused as exc:
+        raise ProgramConfigError(
+            f"CA certificate file refused: {exc}. Give a PEM or DER root CA certificate file."
+        ) from None
     except PrivateKeyMaterialError:
         raise ProgramConfigError(
             f"{path} contains private key material; nothing was sent. Keep only the root CA"
@@ -161,7 +178,8 @@ def declare_trust_store(
 
 
 def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
-    """Export ``entries``: per resource name its id, status, expiry and fingerprint."""
+    """Export ``entries``: per resource name its id, status, expiry, fingerprint, subject and
+    key type."""
     pulumi.export(
         "entries",
         {
@@ -171,6 +189,7 @@ def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
                 "expiresOn": entry.expires_on,
                 "fingerprintSha256": entry.fingerprint_sha256,
                 "subject": entry.subject,
+                "keyType": entry.key_type,
             }
             for name, entry in entries.items()
         },

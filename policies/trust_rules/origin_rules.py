@@ -131,9 +131,20 @@ def _certificate(pem: str) -> x509.Certificate:
 
 @dataclass(frozen=True, slots=True)
 class OriginReport:
+    #: Refusals, and (``refusable=False``) problems the deployment leaves as they were: a
+    #: mandatory policy notes those, an advisory one warns.
     violations: tuple[Violation, ...]
-    #: Origins already uncovered that this deployment does not change, and undecided ones.
+    #: Origins with no verdict yet (the zone's pending entries), and covered ones in ``check``.
     notes: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.refusable)
+
+    @property
+    def reported(self) -> tuple[str, ...]:
+        """What is reported without refusing."""
+        return tuple(v.message for v in self.violations if not v.refusable)
 
 
 def _anchor_text(coverage: Coverage, *, before: bool = False) -> str:
@@ -243,9 +254,12 @@ def origins_covered(
             continue  # entries not known yet can only add CAs
         if after.origin_side:
             # Its own certificate fails whatever the zone keeps: not this deployment's doing.
-            notes.append(
-                f"{label}: its own chain fails ({after.reason}), whatever CAs the zone keeps; "
-                f"not refused: renew or reissue {host}'s certificate"
+            violations.append(
+                Violation(
+                    f"{label}: its own chain fails ({after.reason}), whatever CAs the zone "
+                    f"keeps; not refused: renew or reissue {host}'s certificate",
+                    refusable=False,
+                )
             )
             continue
         if any(p.zone_id is None or p.zone_id == zone_id for p in pending):
@@ -257,17 +271,23 @@ def origins_covered(
         if after.anchor is not None and not before.covered:
             # The anchor stays; only its path runs out too soon, as it did before: adding the
             # successor CA (step 1 of a rotation) must go through.
-            notes.append(
-                f"{label}: {after.reason}; this deployment keeps '{after.anchor_name}', so it is "
-                f"not refused. Rotate in the safe order: add the new CA, reissue {host}'s "
-                "certificate from it, then remove the old CA"
+            violations.append(
+                Violation(
+                    f"{label}: {after.reason}; this deployment keeps '{after.anchor_name}', so "
+                    f"it is not refused. Rotate in the safe order: add the new CA, reissue "
+                    f"{host}'s certificate from it, then remove the old CA",
+                    refusable=False,
+                )
             )
             continue
         if not before.covered and not changed:
-            notes.append(
-                f"{label} is already not covered by the zone's CAs ({after.reason}); this "
-                "deployment does not change the zone, so it is not refused. Fix it now: "
-                f"{_fix(host, chain, before, after_cas)}"
+            violations.append(
+                Violation(
+                    f"{label} is already not covered by the zone's CAs ({after.reason}); this "
+                    "deployment does not change the zone, so it is not refused. Fix it now: "
+                    f"{_fix(host, chain, before, after_cas)}",
+                    refusable=False,
+                )
             )
             continue
         what = (

@@ -65,7 +65,9 @@ def served(root: Issued) -> str:
 
 
 def only_message(report: OriginReport) -> str:
+    """The one refusal."""
     (violation,) = report.violations
+    assert violation.refusable
     return violation.message
 
 
@@ -126,8 +128,8 @@ def test_an_origin_already_uncovered_does_not_block_a_deployment_that_leaves_its
             entry(origin_root("Elsewhere"), deployed=False, zone_id=OTHER_ZONE),
         ],
     )
-    assert report.violations == ()
-    (note,) = report.notes
+    assert report.refused == ()
+    (note,) = report.reported
     assert "already not covered" in note
     assert "not refused" in note
     assert "upload 'CN=Unknown CA,O=Example Origin'" in note
@@ -256,7 +258,7 @@ def test_a_ca_added_to_the_zone_of_an_origin_no_kept_ca_anchors_is_refused() -> 
 def test_the_note_for_an_already_uncovered_origin_gives_advice_that_works() -> None:
     unknown, kept = origin_root("Unknown CA"), origin_root("Kept")
     chain = served(unknown)
-    (note,) = judge(chain, [entry(kept, deployed=True)]).notes
+    (note,) = judge(chain, [entry(kept, deployed=True)]).reported
     assert "upload 'CN=Unknown CA,O=Example Origin'" in note
     assert judge(chain, [entry(kept, deployed=True), entry(unknown, deployed=False)]) == (
         OriginReport(())
@@ -277,8 +279,8 @@ def test_an_origin_whose_own_certificate_fails_never_blocks_a_ca_change(
     root = origin_root()
     chain = chain_pem(origin_leaf(root, **leaf_overrides))  # type: ignore[arg-type]
     report = judge(chain, [entry(root, deployed=True), entry(origin_root("New"), deployed=False)])
-    assert report.violations == ()
-    (note,) = report.notes
+    assert report.refused == ()
+    (note,) = report.reported
     assert expected in note
     assert "renew or reissue origin.example.com's certificate" in note
 
@@ -306,8 +308,8 @@ def test_adding_the_successor_while_the_anchor_runs_out_is_never_blocked() -> No
     new = origin_root("Corp Root 2027")
     chain = served(old)
     report = judge(chain, [entry(old, deployed=True), entry(new, deployed=False)])
-    assert report.violations == ()
-    (note,) = report.notes
+    assert report.refused == ()
+    (note,) = report.reported
     assert "breaks on 2026-12-19" in note
     assert (
         "this deployment keeps 'CN=Corp Root 2024,O=Example Origin', so it is not refused" in note
@@ -336,3 +338,65 @@ def test_check_judges_the_origins_of_a_config_file_against_their_zone(tmp_path: 
     assert result.returncode == 1, result.stderr
     assert f"origin {HOST} in zone 023e…c353 is not covered by these CA files" in result.stdout
     assert "9a78" not in result.stdout  # the other zone's files were not checked
+
+
+# --- through the pack, as the engine calls it --------------------------------------------------
+
+
+def _resource(ca: Issued, *, deployed: bool) -> object:
+    from pulumi_policy.policy import PolicyResource
+
+    from tests.unit.test_policy_pack import DYNAMIC_TYPE, OPTIONS, props_of, urn
+
+    name = f"ca-{ca.cert.serial_number % 10_000}"
+    values: dict[str, object] = {"zoneId": ZONE, "certificate": ca.pem, "id": name}
+    if deployed:
+        values["uploadedOn"] = "2026-01-01T00:00:00Z"  # only entries already in Cloudflare
+    return PolicyResource(
+        DYNAMIC_TYPE, props_of(values), urn(DYNAMIC_TYPE, name), name, OPTIONS, None, None, [], {}
+    )
+
+
+def _pack_config(chain: str) -> dict[str, object]:
+    return {"origins": [{"zoneId": ZONE, "hostname": HOST, "chain": chain}], "minDaysRemaining": 30}
+
+
+def test_the_pack_refuses_a_rotation_before_the_reissue(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policies import pack
+    from tests.unit.test_policy_pack import run_stack
+
+    monkeypatch.setattr(pack, "utc_now", lambda: NOW)
+    old, new = origin_root("Corp Root 2024"), origin_root("Corp Root 2027")
+    outcome = run_stack(
+        "origin-ca-covers-origins",
+        [_resource(new, deployed=False)],  # type: ignore[list-item]
+        _pack_config(served(old)),
+    )
+    (message,) = outcome.messages
+    assert "upload 'CN=Corp Root 2024,O=Example Origin', which issued" in message
+
+
+@pytest.mark.parametrize(("level", "warned"), [(None, False), ("advisory", True)])
+def test_the_pack_notes_an_already_uncovered_origin_and_warns_when_advisory(
+    monkeypatch: pytest.MonkeyPatch, level: str | None, warned: bool
+) -> None:
+    from policies import pack
+    from policies.trust_rules.catalog import Level
+    from tests.unit.test_policy_pack import run_stack
+
+    monkeypatch.setattr(pack, "utc_now", lambda: NOW)
+    levels = {} if level is None else {"origin-ca-covers-origins": Level(level)}
+    monkeypatch.setattr(pack, "received_levels", levels)
+    kept, unknown = origin_root("Corp Root 2024"), origin_root("Unknown CA")
+    outcome = run_stack(
+        "origin-ca-covers-origins",
+        [_resource(kept, deployed=True)],  # type: ignore[list-item]
+        _pack_config(served(unknown)),
+    )
+    if warned:
+        (message,) = outcome.messages
+        assert "already not covered" in message
+    else:
+        assert outcome.messages == []
+        assert outcome.not_applicable is not None
+        assert "already not covered" in outcome.not_applicable

@@ -140,6 +140,7 @@ def test_resource_and_stack_policies_are_split_as_designed() -> None:
         "origin-ca-zone-coverage",
         "origin-ca-rotation-ready",
         "origin-ca-no-duplicates",
+        "origin-ca-post-quantum-only",
         "origin-ca-policy-config",
         "origin-ca-covers-origins",
     }
