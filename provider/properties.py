@@ -175,7 +175,7 @@ def check_certificate(value: object) -> tuple[str | None, Failure | None]:
             f"certificate cannot be parsed: {exc}. Give one root CA certificate in PEM form"
             " (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----).",
         )
-    who = f"'{facts.subject}' (SHA-256 {facts.short_fingerprint})"
+    who = f"'{facts.subject}' (SHA-256 {facts.short_fingerprint}, {facts.key_description})"
     if not facts.is_ca:
         return None, Failure(
             CERTIFICATE,

@@ -10,15 +10,10 @@ client and provider, over real sockets, see a server that speaks UUID ids.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
-from werkzeug.serving import make_server
 
 from emulator.server import EmulatorServer
 from provider import zone_safety
@@ -29,15 +24,12 @@ from provider.errors import InvalidInputError
 from provider.resource import CustomOriginTrustStoreProvider
 from tests.certs import root_ca
 from tests.fixtures.emulator import TOKEN, ZONE_ID
+from tests.fixtures.uuid_proxy import UuidProxy, uuid_proxy
 from tests.unit.test_resource import checked, configured
 
 UUID = "0123abcd-89ab-cdef-0123-456789abcdef"
 _ITEM_PATH = re.compile(r"^(.*/acm/custom_trust_store/)([0-9a-f-]{36})$")
 _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
-
-
-def as_uuid(hex_id: str) -> str:
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 # --- one validator ---------------------------------------------------------------------------
@@ -116,75 +108,11 @@ def test_an_entry_with_a_path_in_its_id_is_malformed() -> None:
 # --- a server that speaks UUID ids ---------------------------------------------------------------
 
 
-def _to_uuids(value: Any) -> Any:
-    """Every entry id in a response body, shown in UUID form."""
-    if isinstance(value, list):
-        return [_to_uuids(item) for item in value]
-    if isinstance(value, dict):
-        found = value.get("id")
-        if isinstance(found, str) and re.fullmatch("[0-9a-f]{32}", found):
-            return {**value, "id": as_uuid(found)}
-        return value
-    return value
-
-
-class UuidProxy:
-    """A WSGI app forwarding to the emulator: UUID ids out, 32-hex ids back in."""
-
-    def __init__(self, upstream_root: str) -> None:
-        self.upstream = httpx.Client(base_url=upstream_root)
-        self.paths_seen: list[str] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ["PATH_INFO"]
-        self.paths_seen.append(path)
-        match = _ITEM_PATH.match(path)
-        if match is not None:
-            path = match[1] + match[2].replace("-", "")
-        query = environ.get("QUERY_STRING")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        headers = {
-            key[5:].replace("_", "-").title(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_") and key != "HTTP_HOST"
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
-        answer = self.upstream.request(
-            environ["REQUEST_METHOD"],
-            path + (f"?{query}" if query else ""),
-            content=body,
-            headers=headers,
-        )
-        content = answer.content
-        if answer.headers.get("content-type", "").startswith("application/json"):
-            document = answer.json()
-            if isinstance(document, dict) and "result" in document:
-                document["result"] = _to_uuids(document["result"])
-            content = json.dumps(document).encode()
-        kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP]
-        start_response(
-            f"{answer.status_code} {answer.reason_phrase}",
-            [*kept, ("Content-Length", str(len(content)))],
-        )
-        return [content]
-
-
 @pytest.fixture
 def uuid_server(emulator_server: EmulatorServer) -> Iterator[tuple[str, UuidProxy]]:
     """``(base_url, proxy)``: the emulator behind a proxy that speaks UUID ids."""
-    proxy = UuidProxy(emulator_server.root_url)
-    server = make_server("127.0.0.1", 0, proxy, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/client/v4", proxy
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        proxy.upstream.close()
+    with uuid_proxy(emulator_server.root_url) as served:
+        yield served
 
 
 def test_uuid_ids_from_the_server_work_through_the_client_and_the_provider(

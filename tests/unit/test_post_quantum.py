@@ -8,6 +8,7 @@ between Cloudflare and origin servers" (docs/policies.md, "Post-quantum CAs").
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -139,6 +140,21 @@ def test_the_provider_check_accepts_ml_dsa_roots(level: str) -> None:
     pem, failure = check_certificate(issued.pem)
     assert failure is None
     assert pem == issued.pem
+
+
+def test_the_provider_check_names_the_key_type_of_what_it_refuses() -> None:
+    leaf = build(
+        CertSpec(
+            common_name="origin.example.com",
+            issuer=mldsa_root(),
+            is_ca=False,
+            key=mldsa_key("ML-DSA-44"),
+        )
+    )
+    pem, failure = check_certificate(leaf.pem)
+    assert pem is None
+    assert failure is not None
+    assert ", ML-DSA-44) is not a CA certificate" in failure.reason
 
 
 # --- origin-ca-post-quantum-only ----------------------------------------------------------------
@@ -350,3 +366,16 @@ def test_the_pack_warns_about_a_mixed_zone_and_refuses_only_a_new_classical_ca(
     # ... and zones outside `zones` are not judged.
     elsewhere = run_stack(PQ_ONLY.name, [pq, new_classic], {"zones": [OTHER_ZONE]})
     assert elsewhere.violations == []
+
+
+def test_every_policy_config_sample_in_the_docs_is_valid() -> None:
+    from policies.commands.check import load_config
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text()
+    samples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", docs, re.DOTALL)]
+    configs = [
+        s for s in samples if isinstance(s, dict) and all(k.startswith("origin-ca-") for k in s)
+    ]
+    assert sum(PQ_ONLY.name in config for config in configs) >= 2
+    for config in configs:
+        load_config(config)  # raises UsageError naming the problem
