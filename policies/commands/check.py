@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies import ca_files, reporting
+from policies import ca_files, check_origins, reporting
 from policies.check_cache import FactsCache, default_cache_dir
 from policies.reading import FileRefused, read_certificate_file
 from policies.reporting import Report, Result, Status, Target
@@ -147,7 +147,12 @@ def _results(
     return results
 
 
-def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -> list[Result]:
+def evaluate(
+    entries: Sequence[Entry],
+    config: PolicyConfig,
+    now: dt.datetime,
+    origins: Sequence[check_origins.OriginArgument] = (),
+) -> list[Result]:
     """Every enabled policy: resource policies per file, then zone policies per zone."""
     results: list[Result] = []
     files = {entry.place.resource: entry for entry in entries}
@@ -169,6 +174,11 @@ def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -
             if level is Level.DISABLED:
                 continue
             settings = config.settings[stack_policy.spec.name]
+            if stack_policy.spec.name == check_origins.POLICY:
+                with_origins = check_origins.settings_for(settings, zone_id, origins)
+                if with_origins is None:
+                    continue  # no origin declared for these files: nothing to judge
+                settings = with_origins
             evaluation = stack_policy.evaluate(members, (), now, settings)
             results += _results(stack_policy.spec.name, level, target, evaluation, files)
     return results
@@ -273,6 +283,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "$XDG_CACHE_HOME/cf-origin-trust-store)",
     )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check_origins.add_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -286,7 +297,8 @@ def run(args: argparse.Namespace) -> int:
             else FactsCache(args.cache_dir or default_cache_dir(), config.fingerprint())
         )
         entries = _entries(files, cache)
-    except UsageError as exc:
+        origins = check_origins.read_arguments(args.origin)
+    except (UsageError, check_origins.OriginArgumentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if cache is not None:
@@ -296,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"note: the check cache was not saved ({exc}); --no-cache skips it", file=sys.stderr
             )
-    results = evaluate(entries, config, now)
+    results = evaluate(entries, config, now, origins)
     zones = len({entry.place.zone_id for entry in entries})
     report = Report(
         results,
