@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from policies import reporting
+from policies.audit.origins import LiveOrigin, judge, origin_target
 from policies.audit.snapshot import LiveEntry, Managed, ZoneSnapshot
 from policies.commands.check import PolicyConfig
 from policies.reporting import Result, Status, Target
@@ -20,6 +21,7 @@ from policies.trust_rules import zone_rules
 from policies.trust_rules.catalog import (
     ENTRY_STATUS,
     MISSING_ENTRY,
+    ORIGIN_COVERAGE,
     RESOURCE_POLICIES,
     STACK_POLICIES,
     UNMANAGED_ENTRY,
@@ -39,6 +41,8 @@ class AuditContext:
     now: dt.datetime
     #: (zone id, entry id) → managing resource; ``None`` without ``--stack-state``.
     state: Mapping[tuple[str, str], Managed] | None = None
+    #: ``--origin``: the origins probed, with their presented chains.
+    origins: Sequence[LiveOrigin] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +254,26 @@ def drift(snapshot: ZoneSnapshot, context: AuditContext) -> list[Result]:
     return results
 
 
+def live_origins(snapshot: ZoneSnapshot, context: AuditContext) -> list[Result]:
+    """``--origin``: each probed origin of the zone against the CAs it serves now."""
+    results: list[Result] = []
+    min_days = _whole_setting(context, ORIGIN_COVERAGE.name, "minDaysRemaining")
+    for live in context.origins:
+        if live.zone_id != snapshot.zone_id or live.error is not None:
+            continue
+        problem = judge(live, snapshot, now=context.now, min_days_remaining=min_days)
+        results += _verdict(ORIGIN_COVERAGE.name, context, origin_target(live), problem)
+    return results
+
+
 #: The checks run on every zone that could be read, in this order.
-ZONE_CHECKS: tuple[ZoneCheck, ...] = (certificate_rules, entry_status, zone_policies, drift)
+ZONE_CHECKS: tuple[ZoneCheck, ...] = (
+    certificate_rules,
+    entry_status,
+    zone_policies,
+    drift,
+    live_origins,
+)
 
 
 def coverage(snapshot: ZoneSnapshot, context: AuditContext) -> Coverage:

@@ -23,6 +23,8 @@ class AuditResult:
     config: PolicyConfig
     #: Why ``--all-zones`` could not list the zones, if it could not.
     listing_error: str | None = None
+    #: (zone id, message) for each ``--origin`` that could not be probed.
+    probe_errors: Sequence[tuple[str, str]] = ()
 
     @property
     def results(self) -> list[Result]:
@@ -37,6 +39,7 @@ class AuditResult:
         for audited in self.zones:
             if audited.snapshot.error is not None:
                 found.append((audited.snapshot.zone_id, audited.snapshot.error))
+        found.extend(self.probe_errors)
         return found
 
     @property

@@ -15,6 +15,7 @@ from policies import reporting
 from policies.audit import outputs, prometheus
 from policies.audit.collect import collect
 from policies.audit.findings import AuditContext, audit_zone
+from policies.audit.origins import parse_live_origin, probe_errors, probe_origins
 from policies.audit.result import AuditResult
 from policies.audit.stack_state import StackStateError, read_stack_states
 from policies.commands.check import UsageError, parse_now, read_config
@@ -80,6 +81,8 @@ def run(
         state = read_stack_states(args.stack_state) if args.stack_state else None
         if state:
             zone_ids += [z for z in dict.fromkeys(z for z, _ in state) if z not in zone_ids]
+        wanted_origins = [parse_live_origin(text) for text in args.origin or []]
+        zone_ids += [z for z in dict.fromkeys(z for z, _ in wanted_origins) if z not in zone_ids]
         if not zone_ids and not args.all_zones:
             raise UsageError(
                 "no zones to audit: name them with --zone ID (repeatable), use --all-zones, or "
@@ -90,7 +93,8 @@ def run(
     except (UsageError, StackStateError, ConfigurationError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR
-    context = AuditContext(config, now, state)
+    origins = probe_origins(wanted_origins, timeout=args.probe_timeout)
+    context = AuditContext(config, now, state, origins)
     try:
         collection = collect(
             client,
@@ -102,9 +106,15 @@ def run(
     finally:
         if owned:
             client.close()
-    result = AuditResult(collection.zones, now, config, collection.listing_error)
+    result = AuditResult(
+        collection.zones, now, config, collection.listing_error, probe_errors(origins)
+    )
     for zone_id, message in result.errors:
-        print(f"error: {'zone ' + zone_id if zone_id else 'zone listing'}: {message}", file=err)
+        where = f"zone {zone_id}" if zone_id else "zone listing"
+        print(
+            f"error: {message if message.startswith('origin ') else where + ': ' + message}",
+            file=err,
+        )
     if args.prometheus is not None:
         try:
             prometheus.write_atomically(args.prometheus, prometheus.exposition(result))

@@ -10,6 +10,7 @@ policies and the same --config file as check. Exit status: 0 healthy, 1 a mandat
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -36,6 +37,16 @@ def _concurrency(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= 300):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 300")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     zones = parser.add_argument_group("zones (at least one of)")
@@ -52,6 +63,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a `pulumi stack export` file (repeatable): marks entries managed or unmanaged, "
         "finds entries the zone lost, and audits the stack's zones",
+    )
+    parser.add_argument(
+        "--origin",
+        action="append",
+        metavar="ZONE=HOST[:PORT][@SNI]",
+        help="an origin served through ZONE (repeatable): its presented chain must verify to "
+        "one of the zone's live CAs, now and minDaysRemaining ahead (origin-ca-covers-origins)",
+    )
+    parser.add_argument(
+        "--probe-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds each origin probe may take (DNS, connect, handshake; default 10)",
     )
     parser.add_argument(
         "--config",
