@@ -49,7 +49,7 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 
 from policies.trust_rules import certificates
-from provider import host_errors, zone_safety
+from provider import host_errors, progress, zone_safety
 from provider.changes import compare
 from provider.client import (
     LEAVING_STATUSES,
@@ -84,6 +84,13 @@ from provider.lifecycle_errors import (
     NotActiveError,
 )
 from provider.outputs import ADOPTED, ALL_OUTPUTS, STATUS, build_outputs, timestamp
+from provider.pacing import (
+    CONFIG_RATE_LIMIT,
+    Pacer,
+    configure_process_pacer,
+    parse_rate_limit,
+    process_pacer,
+)
 from provider.waiting import poll_until, wait_until_active
 
 _LOG = logging.getLogger(__name__)
@@ -133,8 +140,12 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
         self._client_or_error: TrustStoreClient | TrustStoreError
         try:
             settings = resolve_settings(config)
+            pacer = configure_pacing(req.config.get(CONFIG_RATE_LIMIT))
             self._client_or_error = TrustStoreClient(
-                settings.credentials, base_url=settings.base_url
+                settings.credentials,
+                base_url=settings.base_url,
+                pacer=pacer,
+                on_pacing_wait=progress.on_pacing_wait(str(pacer.limit)) if pacer else None,
             )
         except TrustStoreError as exc:
             self._client_or_error = exc
@@ -341,6 +352,15 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
                 with contextlib.suppress(NotFoundError):
                     client.delete(zone_id, entry.id)
             raise
+
+
+def configure_pacing(configured: object) -> Pacer | None:
+    """The process's pacer: the stack's ``rateLimit`` when set (it wins over
+    ``CLOUDFLARE_RATE_LIMIT``), else the environment's, else Cloudflare's limit."""
+    if isinstance(configured, str) and configured.strip():
+        source = f"Stack config {CONFIG_RATE_LIMIT}"
+        return configure_process_pacer(parse_rate_limit(configured, source=source))
+    return process_pacer()
 
 
 def _may_be_duplicate(exc: ApiError) -> bool:
