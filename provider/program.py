@@ -15,8 +15,9 @@ Stack config (project namespace; the zone forms are validated in ``provider.zone
 * ``rateLimit``: the provider's pacing (``provider.pacing``); checked here so that a typo fails
   before the engine starts, naming the key.
 
-Each zone is a ``ZoneTrustStore`` component (``provider.zone_component``) whose children are
-its entries. Each entry's resource name comes from its zone and certificate
+Each zone of ``zones`` is a ``ZoneTrustStore`` component (``provider.zone_component``) whose
+children are its entries; the single ``zoneId`` form keeps its entries at the stack's root, so
+its URNs are what they always were. Each entry's resource name comes from its zone and certificate
 (``provider.naming``), never from its file: renaming or moving a file is no change at all, and
 two files holding the same CA in one zone are refused here, before anything is deployed.
 Stacks created before components, or when names came from files, keep their entries: the old
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
@@ -37,7 +39,7 @@ from provider.errors import ConfigurationError
 from provider.naming import entry_resource_name, legacy_file_resource_name
 from provider.pacing import CONFIG_RATE_LIMIT, parse_rate_limit
 from provider.resource import CustomOriginTrustStore, CustomOriginTrustStoreArgs
-from provider.zone_component import ZoneTrustStore
+from provider.zone_component import ZoneTrustStore, zone_outputs
 from provider.zone_config import (
     CERTIFICATES_DIR_KEY,
     CERTIFICATES_KEY,
@@ -45,7 +47,6 @@ from provider.zone_config import (
     ZONES_KEY,
     CaSource,
     ProgramConfigError,
-    ZoneSpec,
     parse_stack_zones,
 )
 
@@ -199,10 +200,15 @@ class EntryOptions:
 
 
 def declare_zone(
-    zone_id: str, files: Sequence[CaFile], options: EntryOptions
-) -> tuple[ZoneTrustStore, dict[str, CustomOriginTrustStore]]:
-    """One zone: its ``ZoneTrustStore`` component and its entries (the component's children)."""
-    component = ZoneTrustStore(zone_id)
+    zone_id: str, files: Sequence[CaFile], options: EntryOptions, *, component: bool = True
+) -> tuple[dict[str, pulumi.Output[Any]], dict[str, CustomOriginTrustStore]]:
+    """One zone's entries and its zone outputs (``provider.zone_component.zone_outputs``).
+
+    With ``component`` (every zone of ``zones``) the entries are the children of a
+    ``ZoneTrustStore`` holding those outputs; without (the single ``zoneId`` form) they stay at
+    the stack's root, where stacks of that form have always had them.
+    """
+    parent = ZoneTrustStore(zone_id) if component else None
     entries = declare_trust_store(
         zone_id,
         files,
@@ -210,10 +216,12 @@ def declare_zone(
         wait_for_active=options.wait_for_active,
         active_timeout_seconds=options.active_timeout_seconds,
         allow_empty_zone=options.allow_empty_zone,
-        opts=pulumi.ResourceOptions(parent=component),
+        opts=pulumi.ResourceOptions(parent=parent) if parent is not None else None,
     )
-    component.finish(entries)
-    return component, entries
+    if parent is None:
+        return zone_outputs(entries), entries
+    parent.finish(entries)
+    return parent.outputs(), entries
 
 
 def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
@@ -273,15 +281,16 @@ def run(config: pulumi.Config, base_dir: Path) -> None:
     check_rate_limit(config.get(CONFIG_RATE_LIMIT))
     stack_zones = parse_stack_zones(raw)
     loaded: dict[CaSource, list[CaFile]] = {}
-    declared: list[tuple[ZoneSpec, ZoneTrustStore]] = []
+    zone_exports: dict[str, dict[str, pulumi.Output[Any]]] = {}
     all_entries: dict[str, CustomOriginTrustStore] = {}
     for spec in stack_zones.zones:
-        component, entries = declare_zone(
-            spec.zone_id, files_for(base_dir, spec.source, loaded), options
+        files = files_for(base_dir, spec.source, loaded)
+        outputs, entries = declare_zone(
+            spec.zone_id, files, options, component=not stack_zones.single
         )
-        declared.append((spec, component))
+        zone_exports[spec.zone_id] = outputs
         all_entries.update(entries)
     if stack_zones.single:
         pulumi.export("zoneId", stack_zones.zones[0].zone_id)
-    pulumi.export("zones", {spec.zone_id: c.outputs() for spec, c in declared})
+    pulumi.export("zones", zone_exports)
     export_entries(all_entries)

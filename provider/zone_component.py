@@ -66,6 +66,28 @@ def zone_summary(entries: Sequence[Mapping[str, Any]], now: dt.datetime) -> dict
     return {USABLE_COUNT: usable, EARLIEST_EXPIRY: earliest_text}
 
 
+def zone_outputs(
+    entries: Mapping[str, Any], now: dt.datetime | None = None
+) -> dict[str, pulumi.Output[Any]]:
+    """``entryIds`` (resource name -> entry id), ``usableCount`` and ``earliestExpiry`` of one
+    zone's entries (``CustomOriginTrustStore`` resources, by resource name)."""
+    names = list(entries)
+    records = pulumi.Output.all(
+        *(pulumi.Output.all(e.id, e.status, e.expires_on) for e in entries.values())
+    )
+    clock = now or dt.datetime.now(dt.UTC)
+    summary = records.apply(
+        lambda rows: zone_summary([{STATUS: r[1], EXPIRES_ON: r[2]} for r in rows], clock)
+    )
+    return {
+        ENTRY_IDS: records.apply(
+            lambda rows: {name: str(row[0]) for name, row in zip(names, rows, strict=True)}
+        ),
+        USABLE_COUNT: summary.apply(lambda s: int(s[USABLE_COUNT])),
+        EARLIEST_EXPIRY: summary.apply(lambda s: s[EARLIEST_EXPIRY]),
+    }
+
+
 class ZoneTrustStore(pulumi.ComponentResource):
     """The entries of one zone (children), and the zone's ``entryIds``, ``usableCount`` and
     ``earliestExpiry``.
@@ -85,22 +107,10 @@ class ZoneTrustStore(pulumi.ComponentResource):
 
     def finish(self, entries: Mapping[str, Any], now: dt.datetime | None = None) -> None:
         """Compute and register the zone outputs from ``entries`` (resource name -> entry)."""
-        names = list(entries)
-        records = pulumi.Output.all(
-            *(
-                pulumi.Output.all(entry.id, entry.status, entry.expires_on)
-                for entry in entries.values()
-            )
-        )
-        clock = now or dt.datetime.now(dt.UTC)
-        self.entry_ids = records.apply(
-            lambda rows: {name: str(row[0]) for name, row in zip(names, rows, strict=True)}
-        )
-        summary = records.apply(
-            lambda rows: zone_summary([{STATUS: r[1], EXPIRES_ON: r[2]} for r in rows], clock)
-        )
-        self.usable_count = summary.apply(lambda s: int(s[USABLE_COUNT]))
-        self.earliest_expiry = summary.apply(lambda s: s[EARLIEST_EXPIRY])
+        outputs = zone_outputs(entries, now)
+        self.entry_ids = outputs[ENTRY_IDS]
+        self.usable_count = outputs[USABLE_COUNT]
+        self.earliest_expiry = outputs[EARLIEST_EXPIRY]
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:

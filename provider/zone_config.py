@@ -14,7 +14,11 @@ Two forms, never mixed (see docs/provider.md, "Many zones in one stack"):
         9a7806061c88ada191ed06f989cc3dac: {certificates: [cas/a.pem, cas/b.pem]}
         5e1c9ab1d2f04c6e8a7b3d2c1f0e9a8b: {}      # the shared set below
 
-  or a list of zone ids that all get the shared set::
+  A zone's value may also be a folder path alone (``cas/prod``, short for ``{certificatesDir:
+  cas/prod}``) or empty (``""``), which the CLI can set:
+  ``pulumi config set --path zones.<zone id> cas/prod``.
+
+  Or a list of zone ids that all get the shared set::
 
       zones: [023e105f4ecef8ad9ca31a8372d0c353, 9a7806061c88ada191ed06f989cc3dac]
 
@@ -148,10 +152,13 @@ def _zone_source(value: Any, key: str, shared: CaSource) -> CaSource:
                 f" `{CERTIFICATES_DIR_KEY}` every such zone gets."
             )
         return shared
+    if isinstance(value, str):
+        # `pulumi config set --path zones.<id> cas/prod`: the folder, in short.
+        return CaSource((), value, key=key)
     if not isinstance(value, Mapping):
         raise ProgramConfigError(
-            f"Stack config {key} must be a map with `{CERTIFICATES_DIR_KEY}` and/or"
-            f" `{CERTIFICATES_KEY}`; got {_shown(value)}."
+            f"Stack config {key} must be a folder path, or a map with `{CERTIFICATES_DIR_KEY}`"
+            f" and/or `{CERTIFICATES_KEY}`; got {_shown(value)}."
         )
     unknown = sorted(str(k) for k in value if k not in ZONE_KEYS)
     if unknown:

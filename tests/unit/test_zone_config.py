@@ -45,6 +45,14 @@ def test_a_map_gives_each_zone_its_files_and_an_empty_value_means_the_shared_set
     )
 
 
+def test_a_zone_set_from_the_cli_may_be_a_folder_alone_or_empty_for_the_shared_set() -> None:
+    parsed = parse_stack_zones({"certificatesDir": "cas", "zones": {ZONE_A: "cas/a", ZONE_B: ""}})
+    assert parsed.zones == (
+        ZoneSpec(ZONE_A, CaSource((), "cas/a", key=f"zones.{ZONE_A}")),
+        ZoneSpec(ZONE_B, SHARED),
+    )
+
+
 def test_a_list_of_zones_shares_the_top_level_folder() -> None:
     parsed = parse_stack_zones({"certificatesDir": "cas", "zones": [ZONE_A, ZONE_B]})
     assert parsed.zones == (ZoneSpec(ZONE_A, SHARED), ZoneSpec(ZONE_B, SHARED))
@@ -77,8 +85,8 @@ def test_a_list_of_zones_shares_the_top_level_folder() -> None:
             f"Stack config zones.{ZONE_A}.certificatesDir must be a folder path",
         ),
         (
-            {"zones": {ZONE_A: "cas"}},
-            f"Stack config zones.{ZONE_A} must be a map with `certificatesDir`",
+            {"zones": {ZONE_A: 5}},
+            f"Stack config zones.{ZONE_A} must be a folder path, or a map with",
         ),
         (
             {"zones": {"example.com": {"certificatesDir": "cas"}}},
