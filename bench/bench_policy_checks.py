@@ -29,7 +29,7 @@ from policies import cli
 from policies.check_cache import FactsCache
 from policies.trust_rules.catalog import RESOURCE_POLICIES, SPECS_BY_NAME, entry_for
 from policies.trust_rules.certificates import forget_cached_facts
-from policies.trust_rules.wording import Place
+from policies.trust_rules.outcomes import Place
 
 DEFAULT_COUNT = 10_000
 DEFAULT_OPENSSL_SAMPLE = 200

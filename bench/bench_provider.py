@@ -2,8 +2,8 @@
 
 Two stacks, run side by side in one session on the same machine:
 
-* ``noop``  - N ``provider.noop.Noop`` dynamic resources (the engine's floor: same language host,
-  same dynamic-provider process, no API calls);
+* ``noop``  - N ``scripts.noop_resource.Noop`` dynamic resources (the engine's floor: same
+  language host, same dynamic-provider process, no API calls);
 * ``trust`` - N ``CustomOriginTrustStore`` entries against ``python -m emulator``.
 
 It prints the ``pulumi up`` wall time of each and their ratio (target <= 1.3), and, from the
@@ -29,13 +29,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulator.process import EmulatorProcess
+from scripts import noop_resource
 from scripts.pulumi_driver import PulumiStack, isolated_env, write_project
 
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 TOKEN = "bench-token"  # noqa: S105 - the local emulator's token, not a credential
 
 NOOP_PROGRAM = """
-    from provider.noop import Noop
+    from scripts.noop_resource import Noop
 
     for i in range({n}):
         Noop(f"noop-{{i:03d}}", value=f"value-{{i}}")
@@ -122,7 +123,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     ):
         root = Path(tmp)
         env = {"CLOUDFLARE_BASE_URL": emulator.base_url, "CLOUDFLARE_API_TOKEN": TOKEN}
-        noop = Project(root, "noop", NOOP_PROGRAM.format(n=n), {}, bin_dir)
+        noop = Project(root, "noop", NOOP_PROGRAM.format(n=n), noop_resource.PROJECT_ENV, bin_dir)
         trust = Project(root, "trust", TRUST_PROGRAM.format(zone=ZONE), env, bin_dir)
         (trust.dir / "cas").mkdir()
         for i in range(n):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policies.reading import FileRefused, read_text_file
+from policies.trust_rules.outcomes import is_zone_id
 from policies.trust_rules.printable import printable
-from policies.trust_rules.wording import is_zone_id
 
 #: File name endings taken as certificates when a folder or glob is expanded.
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")

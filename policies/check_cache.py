@@ -30,8 +30,7 @@ import cryptography
 from policies.trust_rules import errors
 from policies.trust_rules.catalog import entry_for
 from policies.trust_rules.certificates import CertificateFacts
-from policies.trust_rules.outcomes import Entry
-from policies.trust_rules.wording import Place
+from policies.trust_rules.outcomes import Entry, Place
 
 CACHE_FORMAT = 1
 CACHE_FILE = f"check-facts-v{CACHE_FORMAT}.json"

@@ -53,8 +53,7 @@ from policies.trust_rules.catalog import (
 )
 from policies.trust_rules.catalog import Severity as RuleSeverity
 from policies.trust_rules.errors import PolicyConfigError
-from policies.trust_rules.outcomes import Entry
-from policies.trust_rules.wording import Place
+from policies.trust_rules.outcomes import Entry, Place
 
 PACK_NAME = "cloudflare-origin-trust-store"
 PACK_DESCRIPTION = (

@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 
 from policies.trust_rules.catalog import Level, PolicySpec
 from policies.trust_rules.certificates import CertificateFacts
-from policies.trust_rules.wording import whole_days
+from policies.trust_rules.outcomes import whole_days
 
 TOOL_NAME = "cf-origin-trust-store"
 SARIF_VERSION = "2.1.0"

@@ -1,19 +1,26 @@
-"""Errors raised by the Cloudflare trust store client.
+"""Every error the provider raises on purpose: the client's and the resource lifecycle's.
 
 One tree, so callers can catch as broadly or as narrowly as they need::
 
     TrustStoreError                 base: catch this to handle every failure below
+    │   failures of the client (one API call, or building the client)
     ├── ConfigurationError          the client cannot be built as asked (credentials, URL, TLS)
     ├── InvalidInputError           an argument was refused before any request was sent
     ├── TransportError              no complete answer in time, still after retries
-    └── ApiError                    Cloudflare answered with a failure, or unreadably
-        ├── AuthenticationError     HTTP 401/403: bad credentials or missing permission
-        ├── NotFoundError           HTTP 404: no such entry in that zone
-        ├── AcmNotEnabledError      code 1450: the zone lacks Advanced Certificate Manager
-        ├── RateLimitedError        HTTP 429, still after retries
-        ├── ServerError             HTTP 408/5xx, still after retries
-        └── MalformedResponseError  a success whose body breaks the documented contract, or
-                                    cannot be read within the client's bounds (size, nesting)
+    ├── ApiError                    Cloudflare answered with a failure, or unreadably
+    │   ├── AuthenticationError     HTTP 401/403: bad credentials or missing permission
+    │   ├── NotFoundError           HTTP 404: no such entry in that zone
+    │   ├── AcmNotEnabledError      code 1450: the zone lacks Advanced Certificate Manager
+    │   ├── RateLimitedError        HTTP 429, still after retries
+    │   ├── ServerError             HTTP 408/5xx, still after retries
+    │   └── MalformedResponseError  a success whose body breaks the documented contract, or
+    │                               cannot be read within the client's bounds (size, nesting)
+    │   decisions of the resource's lifecycle about one entry
+    ├── DuplicateEntryError         the zone already holds this certificate; not adopted
+    │   └── EntryClaimedError       ... and another resource of this stack manages it
+    ├── NotActiveError              the entry did not reach ``active`` (timeout, expired, gone)
+    ├── EmptyZoneError              a delete would leave the zone without a usable CA
+    └── DeletionPendingError        the same CA's old entry is still being deleted
 
 Lower-level errors (httpx, JSON, date parsing) are translated at the client boundary; they are
 not chained when their own text quotes the server (which may echo a secret). Messages name the
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from policies.trust_rules.printable import printable
 from provider.redaction import redact
@@ -62,23 +69,34 @@ def quote_server_text(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
-def _rebuild(cls: type[TrustStoreError], fields: dict[str, Any]) -> TrustStoreError:
-    return cls(**fields)
+def _rebuild(
+    cls: type[TrustStoreError], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> TrustStoreError:
+    return cls(*args, **kwargs)
 
 
 class TrustStoreError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    Errors cross the dynamic provider's process boundary pickled, and the default exception
+    pickling replays only ``args`` (the message), which keyword-only constructors refuse. So
+    every error keeps the arguments it was built with and is rebuilt from them: a subclass
+    needs no pickling code of its own. Constructors therefore take only what may be shown.
+    """
+
+    _built_with: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        error = super().__new__(cls, *args)
+        error._built_with = (args, kwargs)
+        return error
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
-    def _fields(self) -> dict[str, Any]:
-        return {"message": self.message}
-
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only constructors do not survive the default exception pickling.
-        return (_rebuild, (type(self), self._fields()))
+        return (_rebuild, (type(self), *self._built_with))
 
     def __str__(self) -> str:
         return self.message
@@ -94,9 +112,6 @@ class InvalidInputError(TrustStoreError):
     def __init__(self, message: str, *, parameter: str) -> None:
         super().__init__(message)
         self.parameter = parameter
-
-    def _fields(self) -> dict[str, Any]:
-        return {"message": self.message, "parameter": self.parameter}
 
 
 def describe_call(operation: str, zone_id: str, entry_id: str | None) -> str:
@@ -131,15 +146,6 @@ class _RequestError(TrustStoreError):
     def _compose(self) -> str:
         raise NotImplementedError
 
-    def _call_fields(self) -> dict[str, Any]:
-        return {
-            "operation": self.operation,
-            "zone_id": self.zone_id,
-            "entry_id": self.entry_id,
-            "attempts": self.attempts,
-            "outcome_unknown": self.outcome_unknown,
-        }
-
     def _outcome_note(self) -> str:
         if not self.outcome_unknown:
             return ""
@@ -150,10 +156,11 @@ class _RequestError(TrustStoreError):
             )
         return " An earlier attempt may have reached Cloudflare; check the entry before retrying."
 
-    def with_attempts(self, attempts: int, *, outcome_unknown: bool) -> _RequestError:
+    def with_attempts(self, attempts: int, *, outcome_unknown: bool) -> Self:
         """A copy recording how many attempts were made, for the error raised after retries."""
-        fields = {**self._fields(), "attempts": attempts, "outcome_unknown": outcome_unknown}
-        return _rebuild(type(self), fields)  # type: ignore[return-value]
+        args, kwargs = self._built_with
+        kwargs = {**kwargs, "attempts": attempts, "outcome_unknown": outcome_unknown}
+        return type(self)(*args, **kwargs)
 
 
 class TransportError(_RequestError):
@@ -187,9 +194,6 @@ class TransportError(_RequestError):
             f"{self._outcome_note()} Check network access, proxy settings and the base URL"
             " (CLOUDFLARE_BASE_URL), then try again."
         )
-
-    def _fields(self) -> dict[str, Any]:
-        return {**self._call_fields(), "host": self.host, "reason": self.reason}
 
 
 class ApiError(_RequestError):
@@ -237,15 +241,6 @@ class ApiError(_RequestError):
             f" {self.status_code}{_attempts_text(self.attempts)}: {said}."
             f"{self._outcome_note()} {self.hint}"
         )
-
-    def _fields(self) -> dict[str, Any]:
-        return {
-            **self._call_fields(),
-            "status_code": self.status_code,
-            "errors": self.errors,
-            "detail": self.detail,
-            "hint": self.hint,
-        }
 
 
 class AuthenticationError(ApiError):
@@ -301,3 +296,42 @@ class MalformedResponseError(ApiError):
         "The answer does not match Cloudflare's documented API: check that the base URL"
         " (CLOUDFLARE_BASE_URL) points at the Cloudflare API, not at a proxy or web page."
     )
+
+
+# -- decisions of the resource's lifecycle ------------------------------------------------------
+
+
+class _EntryError(TrustStoreError):
+    """A decision about one entry of one zone."""
+
+    def __init__(self, message: str, *, zone_id: str, entry_id: str) -> None:
+        super().__init__(message)
+        self.zone_id = zone_id
+        self.entry_id = entry_id
+
+
+class DuplicateEntryError(_EntryError):
+    """Cloudflare refused the upload because the zone already holds the same certificate."""
+
+
+class NotActiveError(TrustStoreError):
+    """The entry did not become ``active`` within the wait the resource was given."""
+
+    def __init__(self, message: str, *, zone_id: str, entry_id: str, last_status: str) -> None:
+        super().__init__(message)
+        self.zone_id = zone_id
+        self.entry_id = entry_id
+        self.last_status = last_status
+
+
+class EntryClaimedError(DuplicateEntryError):
+    """Adoption refused: another resource of the same stack manages the entry."""
+
+
+class EmptyZoneError(_EntryError):
+    """A delete refused: it would leave the zone with no usable CA (see ``allowEmptyZone``)."""
+
+
+class DeletionPendingError(_EntryError):
+    """An upload refused while the zone's earlier entry of the same CA is still being deleted,
+    and that deletion did not finish within the wait."""

@@ -8,7 +8,7 @@ pickled anyway). The client is built in ``configure()``, in the provider process
 
 Lifecycle (one API request per create, read and delete on the happy path):
 
-* check   - normalise the PEM; refuse what Cloudflare would refuse (see ``provider.inputs``).
+* check   - normalise the PEM; refuse what Cloudflare would refuse (see ``provider.properties``).
 * diff    - new zone or certificate: replace, creating the new entry before deleting the old.
             A kept entry is *claimed* for this run (see ``provider.zone_safety``).
 * create  - POST; if the zone already holds this certificate, refuse, or adopt it when
@@ -50,7 +50,6 @@ from pulumi.dynamic import Resource as DynamicResource
 
 from policies.trust_rules import certificates
 from provider import host_errors, progress, zone_safety
-from provider.changes import compare
 from provider.client import (
     LEAVING_STATUSES,
     EntryStatus,
@@ -65,31 +64,39 @@ from provider.config import (
     CONFIG_EMAIL,
     resolve_settings,
 )
-from provider.errors import ApiError, InvalidInputError, NotFoundError, TrustStoreError
-from provider.inputs import (
-    ALL_INPUTS,
-    ALLOW_EMPTY_ZONE,
-    CERTIFICATE,
-    OPTION_INPUTS,
-    ZONE_ID,
-    Options,
-    check_inputs,
-    python_name,
-)
-from provider.lifecycle_errors import (
+from provider.errors import (
+    ApiError,
     DeletionPendingError,
     DuplicateEntryError,
     EmptyZoneError,
     EntryClaimedError,
+    InvalidInputError,
     NotActiveError,
+    NotFoundError,
+    TrustStoreError,
 )
-from provider.outputs import ADOPTED, ALL_OUTPUTS, STATUS, build_outputs, timestamp
 from provider.pacing import (
     CONFIG_RATE_LIMIT,
     Pacer,
     configure_process_pacer,
     parse_rate_limit,
     process_pacer,
+)
+from provider.properties import (
+    ADOPTED,
+    ALL_INPUTS,
+    ALL_OUTPUTS,
+    ALLOW_EMPTY_ZONE,
+    CERTIFICATE,
+    OPTION_INPUTS,
+    STATUS,
+    ZONE_ID,
+    Options,
+    build_outputs,
+    check_inputs,
+    compare,
+    python_name,
+    timestamp,
 )
 from provider.waiting import poll_until, wait_until_active
 

@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable
 
 from provider.client import EntryStatus, TrustStoreEntry
-from provider.errors import NotFoundError
-from provider.lifecycle_errors import NotActiveError
+from provider.errors import NotActiveError, NotFoundError
 
 #: Seconds between polls: Cloudflare's deployment takes seconds to minutes.
 DEFAULT_POLL_INTERVAL = 2.0

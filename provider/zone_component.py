@@ -22,7 +22,7 @@ from typing import Any
 
 import pulumi
 
-from provider.outputs import EXPIRES_ON, STATUS
+from provider.properties import EXPIRES_ON, STATUS
 from provider.zone_safety import USABLE_STATUSES
 
 #: The component's type token in state.

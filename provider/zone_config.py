@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provider.inputs import check_zone_id
+from provider.properties import check_zone_id
 
 ZONE_ID_KEY = "zoneId"
 ZONES_KEY = "zones"

@@ -34,9 +34,8 @@ from policies.trust_rules.catalog import (
     entry_for,
 )
 from policies.trust_rules.errors import PolicyConfigError
-from policies.trust_rules.outcomes import Entry, Evaluation
+from policies.trust_rules.outcomes import CA_SET, FILE_KIND, Entry, Evaluation, Place, zone
 from policies.trust_rules.printable import echo_input, printable
-from policies.trust_rules.wording import CA_SET, FILE_KIND, Place, zone
 
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
 CERTIFICATE_WHAT = "PEM certificate"

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from . import resource_rules, zone_rules
 from .certificates import CertificateFacts, facts_from_text
 from .errors import CertificateInputError, PolicyConfigError
-from .outcomes import PASSED, Entry, Evaluation, Violation
+from .outcomes import PASSED, Entry, Evaluation, Place, Violation
 from .printable import echo_input, echo_name
-from .wording import Place
 
 #: The two resource types that are trust-store entries; every other type is ignored.
 DYNAMIC_TYPE = "pulumi-python:dynamic/cloudflare:CustomOriginTrustStore"

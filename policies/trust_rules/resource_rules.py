@@ -11,7 +11,7 @@ import datetime as dt
 
 from .certificates import CertificateFacts
 from .errors import CertificateInputError, PrivateKeyMaterialError
-from .wording import Place, ca, date, days, where
+from .outcomes import Place, ca, date, days, where
 
 #: Curves the CA/Browser Forum Baseline Requirements allow for CA keys.
 ALLOWED_EC_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .certificates import CertificateFacts
-from .outcomes import Violation
-from .wording import FILE_KIND, Place, ca, date, days, zone, zone_of
+from .outcomes import FILE_KIND, Place, Violation, ca, date, days, zone, zone_of
 
 #: Allowance for clocks that run behind when deciding whether a CA is already valid.
 DEFAULT_CLOCK_SKEW_SECONDS = 300

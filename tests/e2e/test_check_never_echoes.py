@@ -2,7 +2,7 @@
 
 The engine prints ``property X value {<raw input>} has a problem`` for a check failure that
 names its property; the provider's check names none, and quotes refused values only by their
-start (see ``provider.inputs.Failure.reported_property``).
+start (see ``provider.properties.Failure.reported_property``).
 """
 
 from __future__ import annotations

@@ -56,9 +56,9 @@ def imports(python: Path, module: str) -> bool:
 
 @pytest.mark.timeout(300)
 def test_a_pack_whose_virtualenv_is_missing_fails_at_once_naming_it_and_the_fix(
-    pulumi_project: ProjectFactory, tmp_path: Path
+    noop_project: ProjectFactory, tmp_path: Path
 ) -> None:
-    workspace = pulumi_project(NOOP_PROGRAM)
+    workspace = noop_project(NOOP_PROGRAM)
     # A repository whose Makefile creates the virtualenv (as ours does), and a bare pack.
     repo = tmp_path / "repo"
     in_repo = write_trivial_pack(

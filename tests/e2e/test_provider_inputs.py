@@ -111,7 +111,7 @@ def test_private_key_material_is_refused_and_never_echoed_or_stored(
 
 UNKNOWN_PROGRAM = """
     from provider import CustomOriginTrustStore, CustomOriginTrustStoreArgs
-    from provider.noop import Noop
+    from scripts.noop_resource import Noop
 
     zone = Noop("zone-source", value="023e105f4ecef8ad9ca31a8372d0c353")
     CustomOriginTrustStore(
@@ -122,10 +122,10 @@ UNKNOWN_PROGRAM = """
 
 
 def test_preview_with_inputs_unknown_until_apply_plans_a_create(
-    pulumi_project: ProjectFactory,
+    noop_project: ProjectFactory,
 ) -> None:
     """The zone id comes from another resource's id, unknown until that resource exists."""
-    workspace = pulumi_project(UNKNOWN_PROGRAM, files={"root.pem": ROOT.pem})
+    workspace = noop_project(UNKNOWN_PROGRAM, files={"root.pem": ROOT.pem})
     preview = workspace.preview()
     assert preview.changes == {"create": 3}, preview
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import textwrap
 from pathlib import Path
 
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 NOOP_PROGRAM = """
     import pulumi
-    from provider.noop import Noop
+    from scripts.noop_resource import Noop
 
     thing = Noop("thing", value="hello")
     pulumi.export("echo", thing.value)
@@ -64,10 +66,10 @@ def test_cli_reports_its_version(pulumi_project: ProjectFactory) -> None:
     assert (int(major), int(minor)) >= (3, 274)
 
 
-def test_up_and_destroy_run_the_dynamic_provider_from_the_provider_package(
-    pulumi_project: ProjectFactory,
+def test_up_and_destroy_run_a_dynamic_provider_pickled_by_reference(
+    noop_project: ProjectFactory,
 ) -> None:
-    workspace = pulumi_project(NOOP_PROGRAM)
+    workspace = noop_project(NOOP_PROGRAM)
 
     up = workspace.up()
     assert up.changes == {"create": 2}, up  # the stack and the Noop
@@ -75,9 +77,17 @@ def test_up_and_destroy_run_the_dynamic_provider_from_the_provider_package(
     assert workspace.outputs() == {"echo": "hello"}
     [noop] = workspace.resources("pulumi-python:dynamic/noop:Noop")
     assert noop["outputs"]["value"] == "hello"
-    # The provider is pickled by reference: state names the module, not a copy of the code.
-    provider_blob = noop["outputs"]["__provider"]
-    assert provider_blob, "the dynamic provider was not recorded in state"
+    # The provider is pickled by reference: state names the class, not a copy of its code. The
+    # SDK stores the pickle as a secret (only our trust-store provider opts out).
+    [shown] = [
+        r
+        for r in workspace.export(show_secrets=True)["deployment"]["resources"]
+        if r["type"] == noop["type"]
+    ]
+    pickled = base64.b64decode(json.loads(shown["inputs"]["__provider"]["plaintext"]))
+    assert b"scripts.noop_resource" in pickled, pickled
+    assert b"NoopProvider" in pickled, pickled
+    assert b"hashlib" not in pickled, "the provider's code was pickled by value"
 
     second = workspace.up()
     assert second.changes == {"same": 2}, second
@@ -88,15 +98,15 @@ def test_up_and_destroy_run_the_dynamic_provider_from_the_provider_package(
 
 
 def test_preview_runs_the_policy_pack_and_a_mandatory_violation_fails(
-    pulumi_project: ProjectFactory, tmp_path: Path
+    noop_project: ProjectFactory, tmp_path: Path
 ) -> None:
     pack = write_trivial_pack(tmp_path / "pack")
-    clean = pulumi_project(NOOP_PROGRAM)
+    clean = noop_project(NOOP_PROGRAM)
     passed = clean.preview(policy_packs=[pack])
     assert passed.changes == {"create": 2}, passed
     assert "toolchain-smoke" in passed.output, passed  # the pack ran (its name in the summary)
 
-    violating = pulumi_project(NOOP_PROGRAM.replace('value="hello"', 'value="forbidden"'))
+    violating = noop_project(NOOP_PROGRAM.replace('value="hello"', 'value="forbidden"'))
     failed = violating.preview(policy_packs=[pack], check=False)
     assert failed.returncode != 0, failed
     assert "[mandatory]  no-forbidden-values" in failed.output, failed

@@ -10,7 +10,7 @@ import pytest
 from policies import check_cache
 from policies.check_cache import CACHE_FILE, FactsCache
 from policies.trust_rules.certificates import forget_cached_facts
-from policies.trust_rules.wording import Place
+from policies.trust_rules.outcomes import Place
 from tests.certs import expiring_in, root_ca
 from tests.unit.test_check_cli import DAY, NOW_ARG, check
 

@@ -11,7 +11,7 @@ import pytest
 
 from policies.trust_rules import resource_rules
 from policies.trust_rules.certificates import facts_from_text
-from policies.trust_rules.wording import Place
+from policies.trust_rules.outcomes import Place
 from provider import host_errors
 from provider.client import TrustStoreClient
 from provider.config import resolve_settings
@@ -24,7 +24,7 @@ from provider.errors import (
     ConfigurationError,
     TransportError,
 )
-from provider.inputs import check_inputs
+from provider.properties import check_inputs
 from tests.certs import NOW, CertSpec, build, root_ca
 from tests.fixtures.emulator import ZONE_ID
 

@@ -24,7 +24,7 @@ from policies.trust_rules.catalog import (
 )
 from policies.trust_rules.certificates import CertificateFacts, facts_from_text
 from policies.trust_rules.errors import PolicyConfigError, PrivateKeyMaterialError
-from policies.trust_rules.wording import Place, zone
+from policies.trust_rules.outcomes import Place, zone
 from tests.certs import (
     NOW,
     CertSpec,

@@ -20,15 +20,17 @@ from emulator import EmulatorConfig
 from emulator.server import EmulatorServer
 from provider import zone_safety
 from provider.client import TrustStoreEntry
-from provider.errors import AcmNotEnabledError, ApiError, ConfigurationError
-from provider.inputs import WITHHELD_KEY_MATERIAL
-from provider.lifecycle_errors import (
+from provider.errors import (
+    AcmNotEnabledError,
+    ApiError,
+    ConfigurationError,
     DeletionPendingError,
     DuplicateEntryError,
     EmptyZoneError,
     EntryClaimedError,
     NotActiveError,
 )
+from provider.properties import WITHHELD_KEY_MATERIAL
 from provider.resource import (
     CustomOriginTrustStore,
     CustomOriginTrustStoreArgs,

@@ -14,8 +14,7 @@ from provider import program
 from provider.client import DEFAULT_BASE_URL, EntryStatus, TrustStoreEntry
 from provider.config import resolve_settings
 from provider.credentials import ApiKey, ApiToken
-from provider.errors import ConfigurationError
-from provider.lifecycle_errors import NotActiveError
+from provider.errors import ConfigurationError, NotActiveError
 from provider.naming import entry_resource_name, legacy_file_resource_name
 from provider.program import ProgramConfigError, find_ca_files, name_entries, read_ca_file
 from provider.waiting import wait_until_active

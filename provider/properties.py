@@ -1,17 +1,31 @@
-"""The resource's inputs: their names in state, and the checks ``check()`` runs on them.
+"""The resource's properties in state: their names, the checks ``check()`` runs on the inputs,
+the outputs built from an entry, and what a change of inputs does to the entry.
 
-Pure functions: no API call, no clock. Certificate facts come from
-``policies.trust_rules.certificates``, the one implementation the policy pack uses too.
+One module because all three read the same property tables. Pure functions: no API call, no
+clock. Certificate facts come from ``policies.trust_rules.certificates``, the one
+implementation the policy pack uses too.
 
-During preview any input may be *unknown* (computed by another resource): it is passed through
-unchecked, and checked for real when its value is known (the engine calls check again).
+Inputs. During preview any input may be *unknown* (computed by another resource): it is passed
+through unchecked, and checked for real when its value is known (the engine calls check again).
+
+Outputs. Names match the official provider's ``CustomOriginTrustStore`` where it has them
+(``expiresOn``, ``issuer``, ``signature``, ``status``, ``uploadedOn``, ``updatedAt``), so stack
+outputs and policies read the same either way; the certificate facts people and policies need
+on top of them (``fingerprintSha256``, ``subject``, ``notBefore``, ``notAfter``) are derived.
+
+Changes. Cloudflare has no update call for an entry, so a new zone or a new certificate
+replaces it: the new entry is created before the old one is deleted
+(``delete_before_replace=False``), so a zone never has a moment without the CA. Whitespace and
+line endings of the PEM, and changes of the pickled provider (``__provider``, i.e. our own
+code), change nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.output import Unknown
@@ -25,8 +39,10 @@ from policies.trust_rules.errors import (
     NotTextError,
     PrivateKeyMaterialError,
 )
-from provider.client import MAX_CERTIFICATE_LENGTH
+from provider.client import MAX_CERTIFICATE_LENGTH, TrustStoreEntry
 from provider.entries import echo_id
+
+# -- inputs: names and checks ---------------------------------------------------------------------
 
 # Input property names, as the official provider names them where it has them.
 ZONE_ID = "zoneId"
@@ -279,3 +295,117 @@ class Options:
                 int(timeout) if isinstance(timeout, int | float) else DEFAULT_ACTIVE_TIMEOUT_SECONDS
             ),
         )
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+EXPIRES_ON = "expiresOn"
+ISSUER = "issuer"
+SIGNATURE = "signature"
+STATUS = "status"
+UPLOADED_ON = "uploadedOn"
+UPDATED_AT = "updatedAt"
+FINGERPRINT_SHA256 = "fingerprintSha256"
+SUBJECT = "subject"
+NOT_BEFORE = "notBefore"
+NOT_AFTER = "notAfter"
+#: True when the entry existed before this stack managed it (see ``adoptExisting``).
+ADOPTED = "adopted"
+
+API_OUTPUTS = (EXPIRES_ON, ISSUER, SIGNATURE, STATUS, UPLOADED_ON, UPDATED_AT)
+DERIVED_OUTPUTS = (FINGERPRINT_SHA256, SUBJECT, NOT_BEFORE, NOT_AFTER)
+ALL_OUTPUTS = (*API_OUTPUTS, *DERIVED_OUTPUTS, ADOPTED)
+
+
+def timestamp(instant: dt.datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, Cloudflare's style: stable text, so no spurious diffs."""
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def certificate_outputs(pem: str) -> dict[str, str]:
+    """Derived facts of the certificate (the input was checked, so it parses)."""
+    facts = certificates.facts_from_text(pem)
+    return {
+        CERTIFICATE: facts.normalized_pem,
+        FINGERPRINT_SHA256: facts.sha256_fingerprint,
+        SUBJECT: facts.subject,
+        NOT_BEFORE: timestamp(facts.not_before),
+        NOT_AFTER: timestamp(facts.not_after),
+    }
+
+
+def entry_outputs(entry: TrustStoreEntry) -> dict[str, str]:
+    """What Cloudflare says about the entry, under the official provider's names."""
+    return {
+        EXPIRES_ON: timestamp(entry.expires_on),
+        ISSUER: entry.issuer,
+        SIGNATURE: entry.signature,
+        STATUS: str(entry.status),
+        UPLOADED_ON: timestamp(entry.uploaded_on),
+        UPDATED_AT: timestamp(entry.updated_at),
+    }
+
+
+def build_outputs(
+    inputs: Mapping[str, Any], entry: TrustStoreEntry, *, adopted: bool
+) -> dict[str, Any]:
+    """Every output: the checked inputs echoed (diff compares new inputs with these), the
+    certificate's facts, then what Cloudflare reports."""
+    outs: dict[str, Any] = {key: inputs[key] for key in ALL_INPUTS if inputs.get(key) is not None}
+    outs.update(certificate_outputs(str(inputs[CERTIFICATE])))
+    outs.update(entry_outputs(entry))
+    outs[ADOPTED] = adopted
+    return outs
+
+
+# -- changes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """The outcome of comparing old outputs with new inputs."""
+
+    replaces: list[str] = field(default_factory=list)
+    updates: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.replaces or self.updates)
+
+
+def _canonical_certificate(value: object) -> object:
+    try:
+        return certificates.normalize_pem(value)  # type: ignore[arg-type]
+    except CertificateInputError:
+        return "".join(value.split()) if isinstance(value, str) else value
+
+
+def _same(key: str, old: object, new: object) -> bool:
+    if key == CERTIFICATE:
+        return _canonical_certificate(old) == _canonical_certificate(new)
+    if isinstance(old, str) and isinstance(new, str):
+        return old.lower() == new.lower()
+    return old == new
+
+
+def compare(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
+    """Which inputs force a replacement and which only need the outputs refreshed.
+
+    A value unknown during preview is reported as a change of its kind: the plan then shows
+    what will happen if it does change.
+    """
+    replaces = [
+        key
+        for key in REPLACING_INPUTS
+        if is_unknown(news.get(key)) or not _same(key, olds.get(key), news.get(key))
+    ]
+    unknown_options = [key for key in OPTION_INPUTS if is_unknown(news.get(key))]
+    updates = unknown_options or (
+        [
+            key
+            for key in OPTION_INPUTS
+            if getattr(Options.from_props(olds), python_name(key))
+            != getattr(Options.from_props(news), python_name(key))
+        ]
+    )
+    return Change(replaces=replaces, updates=updates)

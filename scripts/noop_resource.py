@@ -2,17 +2,31 @@
 
 The benchmarks deploy N of these next to N trust-store entries to tell the time Pulumi's engine
 takes per dynamic resource from the time our provider adds; the toolchain smoke test deploys one
-to prove the dynamic-provider process starts from the importable ``provider`` package.
+to prove the dynamic-provider process finds a provider class pickled by reference; one e2e test
+uses it as the source of a value unknown until apply.
+
+It lives beside the one Pulumi driver, outside the installed packages: only tests and benchmarks
+use it. A project declaring these resources runs with ``PROJECT_ENV``, so that both its program
+and the dynamic-provider process (which imports ``NoopProvider`` by name) find this module.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, ResourceProvider, UpdateResult
 from pulumi.dynamic import Resource as DynamicResource
+
+#: The environment a project declaring ``Noop`` resources needs on top of its own.
+PROJECT_ENV = {
+    "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
+    )
+}
 
 
 class NoopProvider(ResourceProvider):
