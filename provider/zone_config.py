@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from provider.naming import ZONE_CHARS
 from provider.properties import check_zone_id
 
 ZONE_ID_KEY = "zoneId"
@@ -232,6 +233,7 @@ def parse_stack_zones(config: Mapping[str, Any]) -> StackZones:
             f" {MAX_ZONES}. Split the zones over several stacks (docs/scaling.md)."
         )
     seen: dict[str, int] = {}
+    prefixes: dict[str, str] = {}
     for index, spec in enumerate(specs):
         if spec.zone_id in seen:
             raise ProgramConfigError(
@@ -239,4 +241,12 @@ def parse_stack_zones(config: Mapping[str, Any]) -> StackZones:
                 f" {seen[spec.zone_id]} and {index}, ids compared in lower case): keep one."
             )
         seen[spec.zone_id] = index
+        other = prefixes.setdefault(spec.zone_id[:ZONE_CHARS], spec.zone_id)
+        if other != spec.zone_id:
+            raise ProgramConfigError(
+                f"Stack config {ZONES_KEY}: zones {other} and {spec.zone_id} share their first"
+                f" {ZONE_CHARS} characters, which entry names are made of (provider.naming), so"
+                " the same CA would get the same name in both. Manage one of them in another"
+                " stack."
+            )
     return StackZones(tuple(specs), single=False)

@@ -101,6 +101,10 @@ def test_a_list_of_zones_shares_the_top_level_folder() -> None:
             f"Stack config zones names zone {ZONE_A} twice (entries 0 and 1",
         ),
         ({"zones": "023e"}, "Stack config zones must be a map from zone id to its CA files"),
+        (
+            {"certificatesDir": "cas", "zones": [ZONE_A, ZONE_A[:12] + "0" * 20]},
+            f"zones {ZONE_A} and {ZONE_A[:12]}{'0' * 20} share their first 12 characters",
+        ),
     ],
 )
 def test_every_malformed_config_is_refused_naming_the_key(
