@@ -49,7 +49,7 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 
 from policies.trust_rules import certificates
-from provider import host_errors, progress, zone_safety
+from provider import host_errors, profiling, progress, zone_safety
 from provider.client import (
     LEAVING_STATUSES,
     EntryStatus,
@@ -140,6 +140,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
 
         Check and diff need no credentials, so a preview works without them.
         """
+        profiling.start_from_env()  # benchmarks only (PROVIDER_PROFILE_DIR)
         config = {key: req.config.get(key) for key in _CONFIG_KEYS}
         #: Settings the user gave in stack config: messages name them rather than env vars.
         self.config_keys = frozenset(key for key, value in config.items() if value)
