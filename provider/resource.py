@@ -49,7 +49,7 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 
 from policies.trust_rules import certificates
-from provider import host_errors, profiling, progress, zone_safety
+from provider import host_errors, pickling, profiling, progress, zone_safety
 from provider.client import (
     LEAVING_STATUSES,
     EntryStatus,
@@ -528,6 +528,7 @@ class CustomOriginTrustStore(DynamicResource, module=MODULE, name=TYPE_NAME):
     ) -> None:
         props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
         props.update(dict.fromkeys(python_name(key) for key in ALL_OUTPUTS))
+        pickling.flatten()  # else thousands of entries hit Pulumi's RecursionError
         super().__init__(CustomOriginTrustStoreProvider(), resource_name, props, opts)
 
     def translate_input_property(self, prop: str) -> str:
