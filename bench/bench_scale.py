@@ -39,7 +39,7 @@ from pathlib import Path
 from bench.bench_provider import TOKEN, root_pem
 from emulator.process import EmulatorProcess
 from provider.pacing import parse_rate_limit
-from scripts import noop_resource
+from scripts import noop_resource, pulumi_driver
 from scripts.pulumi_driver import PulumiStack, isolated_env, write_project
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +233,8 @@ def section_paced(args: argparse.Namespace, root: Path, bin_dir: Path) -> None:
             "CLOUDFLARE_RATE_LIMIT": args.rate_limit,
         }
         paced = trust_project(root, "paced", zones, 4, env, bin_dir)
-        paced.timed("preview")
+        if args.warm_up:
+            paced.timed("preview")
         emulator.control.clear_requests()
         seconds, _ = paced.timed("up")
         total, limited, failed = requests_summary(emulator.control.requests())
@@ -303,7 +304,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-limit", default="1200/60")
     parser.add_argument("--certificates", type=int, default=10_000)
     parser.add_argument("--profile", metavar="DIR")
+    parser.add_argument(
+        "--no-warm-up", dest="warm_up", action="store_false", help="skip the paced warm-up"
+    )
+    parser.add_argument("--timeout", type=int, default=3600, help="bound on one pulumi command")
     args = parser.parse_args(argv)
+    pulumi_driver.COMMAND_TIMEOUT_SECONDS = args.timeout  # a paced up of thousands takes long
     chosen = args.only or list(SECTIONS)
     bin_dir = bin_folder()
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
