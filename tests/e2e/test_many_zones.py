@@ -8,19 +8,23 @@ entry), the state's URNs and parents, and the emulator's request log (which zone
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from provider.resource import TYPE_TOKEN
 from provider.zone_component import COMPONENT_TYPE, component_name
-from tests.certs import root_ca
+from tests.certs import CertSpec, build, root_ca
 from tests.fixtures.stack import StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e
 
 ZONE_B = "9a7806061c88ada191ed06f989cc3dac"
 ZONE_C = "5e1c9ab1d2f04c6e8a7b3d2c1f0e9a8b"
+DAY = dt.timedelta(days=1)
 
 
 def config(stack: TrustStoreStack, *args: str) -> None:
@@ -56,7 +60,7 @@ def ids_of(stack: TrustStoreStack, zone: str) -> set[str]:
 
 
 def test_zones_are_added_moved_and_removed_and_files_renamed_without_touching_the_rest(
-    trust_store_stack: StackFactory,
+    trust_store_stack: StackFactory, policy_pack_dir: Path
 ) -> None:
     stack = trust_store_stack()
     zone_a = stack.zone_id
@@ -96,6 +100,22 @@ def test_zones_are_added_moved_and_removed_and_files_renamed_without_touching_th
     assert zones[zone_a]["usableCount"] == 2
     assert set(zones[zone_a]["entryIds"].values()) == deployed_a
     assert zones[ZONE_B]["earliestExpiry"].endswith("Z")
+
+    # The policy pack judges the entries inside components as before, naming the entry.
+    now = dt.datetime.now(dt.UTC)
+    soon = CertSpec(common_name="Soon Root", not_before=now - DAY * 300, not_after=now + DAY * 10)
+    soon_file = stack.workspace.project_dir / "cas-b" / "soon.pem"
+    soon_file.write_text(build(soon).pem)
+    judged = stack.workspace.preview(policy_packs=[policy_pack_dir], check=False)
+    assert judged.returncode != 0, judged
+    soon_name = stack.resource_name("../cas-b/soon", ZONE_B)
+    assert re.search(
+        rf"\[mandatory\] (\[severity: \w+\] )? *origin-ca-not-near-expiry +\({TYPE_TOKEN}:"
+        rf" {soon_name}\)",
+        judged.output,
+    ), judged
+    assert f"({COMPONENT_TYPE}: " not in judged.output, "a component is never judged"
+    soon_file.unlink()
 
     # 2. Renaming files and adding zone C (the shared folder's CAs too) touch only zone C.
     (stack.certs_dir / "a1.pem").rename(stack.certs_dir / "renamed.pem")
