@@ -5,7 +5,10 @@ private key material (1416, the key is never echoed) → number of PEM certifica
 (0: 1002, >1: 1414) → X.509 parse (1002) → root CA: basicConstraints CA=TRUE and
 self-signed, i.e. issuer == subject and the signature verifies with its own key (1411).
 keyUsage/keyCertSign, key strength and hash strength are NOT checked here (the real API's
-behaviour is unknown; those are the policy pack's job).
+behaviour is unknown; those are the policy pack's job). Post-quantum ML-DSA-44/65/87 roots are
+accepted like any other root: Cloudflare's SSL changelog of 2026-06-17 ("Post-quantum ML-DSA
+certificates for Authenticated Origin Pulls and Custom Origin Trust Store") says the store takes
+ML-DSA CAs.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ SIGNATURE_NAMES: dict[x509.ObjectIdentifier, str] = {
     SignatureAlgorithmOID.DSA_WITH_SHA256: "DSAWithSHA256",
     SignatureAlgorithmOID.ED25519: "PureEd25519",
     SignatureAlgorithmOID.ED448: "PureEd448",
+    # Go's crypto/x509 has no names for these yet; ours, after FIPS 204's parameter sets.
+    SignatureAlgorithmOID.ML_DSA_44: "ML-DSA-44",
+    SignatureAlgorithmOID.ML_DSA_65: "ML-DSA-65",
+    SignatureAlgorithmOID.ML_DSA_87: "ML-DSA-87",
 }
 
 

@@ -39,6 +39,7 @@ from pulumi_policy.proxy import (
 )
 
 from policies.trust_rules.catalog import (
+    BLOCKING_LEVELS,
     POLICY_CONFIG,
     RESOURCE_POLICIES,
     STACK_POLICIES,
@@ -174,12 +175,16 @@ def _stack_validation(policy: StackPolicy) -> Any:
         evaluation = policy.evaluate(entries, pending, utc_now(), settings)
         if evaluation.not_applicable is not None:
             args.not_applicable(evaluation.not_applicable)
-        note = f" Note: {'; '.join(evaluation.notes)}." if evaluation.notes else ""
-        for violation in evaluation.violations:
+        blocking = received_levels.get(policy.spec.name, policy.spec.level) in BLOCKING_LEVELS
+        # A problem the deployment leaves as it was is a warning, never a refusal.
+        kept = [v for v in evaluation.violations if v.refusable or not blocking]
+        notes = [*evaluation.notes, *(v.message for v in evaluation.violations if v not in kept)]
+        note = f" Note: {'; '.join(notes)}." if notes else ""
+        for violation in kept:
             report_violation(violation.message + note, violation.urn)
-        if not evaluation.violations and evaluation.notes:
+        if not kept and notes:
             # Nothing failed among the known entries; say what could not be judged yet.
-            args.not_applicable("; ".join(evaluation.notes))
+            args.not_applicable("; ".join(notes))
 
     return validate
 
@@ -199,6 +204,8 @@ def _common(spec: PolicySpec) -> dict[str, Any]:
 
 #: Each policy's config keys as the engine last sent them (``Configure``), typos included.
 received_config: dict[str, list[str]] = {}
+#: Each policy's enforcement level as the engine last sent it (``Configure``).
+received_levels: dict[str, Level] = {}
 
 
 def _record_configure() -> None:
@@ -215,8 +222,11 @@ def _record_configure() -> None:
 
     def configure(self: Any, request: Any, context: Any) -> Any:
         received_config.clear()
+        received_levels.clear()
         for name in request.policyConfig:
             received_config[name] = sorted(request.policyConfig[name].properties.keys())
+            level = self._convert_enforcement_level(request.policyConfig[name].enforcementLevel)
+            received_levels[name] = Level(level.value)
         return original(self, request, context)
 
     configure.records_config = True  # type: ignore[attr-defined]

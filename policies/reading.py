@@ -13,10 +13,13 @@ import os
 import stat
 from pathlib import Path
 
+from policies.trust_rules.certificates import is_der_framed, pem_from_der
 from policies.trust_rules.printable import printable
 
 #: Certificates and policy configs are a few KiB; anything larger is not one.
 MAX_FILE_BYTES = 1 << 20
+#: What a CA file is expected to hold, as messages name it.
+CERTIFICATE_FILE_WHAT = "PEM or DER certificate"
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -80,3 +83,20 @@ def decode_text(data: bytes, *, what: str, shown: str) -> str:
 def read_text_file(path: Path, *, what: str, limit: int = MAX_FILE_BYTES) -> str:
     """The UTF-8 text of the regular file at ``path`` (see ``read_file_bytes``)."""
     return decode_text(read_file_bytes(path, what=what, limit=limit), what=what, shown=str(path))
+
+
+def read_certificate_file(path: Path, *, shown: str | None = None) -> tuple[bytes, str]:
+    """A CA file's bytes and its certificate as PEM text: ``check`` and the stack program's
+    ``certificates``/``certificatesDir`` both read CA files here.
+
+    ``.der``/``.cer``/``.crt`` files often hold binary DER: it is converted to PEM (the rules,
+    the provider's state and the API all hold PEM). Anything else must be UTF-8 text, which is
+    returned as it is for the rules to judge. ``FileRefused`` as ``read_file_bytes``, or when
+    the file is neither; ``PrivateKeyMaterialError`` for a DER private key.
+    """
+    data = read_file_bytes(path, what=CERTIFICATE_FILE_WHAT, shown=shown)
+    if is_der_framed(data):
+        return data, pem_from_der(data)
+    return data, decode_text(
+        data, what=CERTIFICATE_FILE_WHAT, shown=shown if shown is not None else str(path)
+    )

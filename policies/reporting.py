@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree as ET
 
-from policies.trust_rules.catalog import Level, PolicySpec
+from policies.trust_rules.catalog import BLOCKING_LEVELS, Level, PolicySpec
 from policies.trust_rules.certificates import CertificateFacts
 from policies.trust_rules.outcomes import whole_days
 
 TOOL_NAME = "cf-origin-trust-store"
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-BLOCKING_LEVELS = frozenset({Level.MANDATORY, Level.REMEDIATE})
 
 
 class Status(enum.StrEnum):
@@ -149,6 +148,7 @@ def result_fields(result: Result, now: dt.datetime) -> dict[str, object]:
         "targetKind": target.kind,
         "subject": facts.subject if facts else None,
         "fingerprintSha256": facts.sha256_fingerprint if facts else None,
+        "keyType": facts.key_description if facts else None,
         "notBefore": _timestamp(facts.not_before) if facts else None,
         "notAfter": _timestamp(facts.not_after) if facts else None,
         "daysRemaining": whole_days(facts.not_after - now) if facts else None,

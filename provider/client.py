@@ -61,6 +61,7 @@ from provider.entries import (
     parse_entry,
     parse_rfc3339,
     parse_status,
+    validate_entry_id,
     validate_id,
 )
 from provider.error_hints import hint_for_codes
@@ -131,6 +132,7 @@ __all__ = [
     "TrustStoreEntry",
     "echo_id",
     "parse_rfc3339",
+    "validate_entry_id",
     "validate_id",
 ]
 
@@ -375,7 +377,7 @@ class TrustStoreClient:
 
     def get(self, zone_id: str, entry_id: str) -> TrustStoreEntry:
         """One entry; NotFoundError if the zone has no such entry."""
-        call = _Call("get", validate_id(zone_id, "zone_id"), validate_id(entry_id, "entry_id"))
+        call = _Call("get", validate_id(zone_id, "zone_id"), validate_entry_id(entry_id))
 
         def attempt(current: _Attempt) -> TrustStoreEntry:
             payload = self._send(call, current, "GET", self._entry_path(call))
@@ -435,7 +437,7 @@ class TrustStoreClient:
         NotFoundError if the entry does not exist, except after an earlier attempt of this call
         may have deleted it: then 404 is the expected outcome and the call succeeds.
         """
-        call = _Call("delete", validate_id(zone_id, "zone_id"), validate_id(entry_id, "entry_id"))
+        call = _Call("delete", validate_id(zone_id, "zone_id"), validate_entry_id(entry_id))
 
         def attempt(current: _Attempt) -> None:
             try:

@@ -5,9 +5,11 @@ Kept out of ``__main__.py`` so it is importable and tested, and so another stack
 
 Stack config (project namespace; the zone forms are validated in ``provider.zone_config``):
 
-* ``zoneId``: one zone's 32-hex-character id, with ``certificates`` (a list of PEM file paths,
-  relative to the project folder) and/or ``certificatesDir`` (a folder whose ``*.pem`` files are
-  each one CA, sorted by name);
+* ``zoneId``: one zone's 32-hex-character id, with ``certificates`` (a list of CA file paths:
+  PEM, or DER as ``.der``/``.cer``/``.crt`` files often are, relative to the project folder)
+  and/or ``certificatesDir`` (a folder whose ``.pem``/``.crt``/``.cer``/``.der`` files are each
+  one CA, sorted by name). DER files are converted to PEM here, before any resource sees them:
+  state and the API hold PEM.
 * or ``zones``: many zones, a map from zone id to ``{certificates | certificatesDir}``, or a
   list of zone ids that all get the top-level ``certificates`` / ``certificatesDir``.
 * ``adoptExisting`` / ``waitForActive`` / ``activeTimeoutSeconds`` / ``allowEmptyZone``: passed
@@ -33,6 +35,8 @@ from typing import Any
 
 import pulumi
 
+from policies.ca_files import CERTIFICATE_SUFFIXES
+from policies.reading import FileRefused, read_certificate_file
 from policies.trust_rules import certificates
 from policies.trust_rules.errors import CertificateInputError, PrivateKeyMaterialError
 from provider.errors import ConfigurationError
@@ -89,11 +93,18 @@ def find_ca_files(
             raise ProgramConfigError(
                 f"certificatesDir {certificates_dir!r} is not a folder (looked in {folder})."
             )
-        found = sorted(folder.glob("*.pem"))
+        found = sorted(
+            path
+            for path in folder.iterdir()
+            if path.suffix.lower() in CERTIFICATE_SUFFIXES
+            and not path.name.startswith(".")
+            and path.is_file()
+        )
         if not found:
+            endings = ", ".join(CERTIFICATE_SUFFIXES)
             raise ProgramConfigError(
-                f"certificatesDir {certificates_dir!r} holds no *.pem files; put one root CA"
-                " certificate per .pem file there."
+                f"certificatesDir {certificates_dir!r} holds no certificate files ({endings});"
+                " put one root CA certificate per file there."
             )
         paths += found
     if not paths:
@@ -112,11 +123,16 @@ def find_ca_files(
 
 
 def read_ca_file(path: Path) -> str:
-    """The file's text; refused here if it holds a private key, so the key never leaves this
-    process (the provider's check refuses it too, for programs that pass PEM text directly)."""
-    text = path.read_text()
+    """The file's certificate as PEM text (a DER file converted); refused here if it holds a
+    private key, so the key never leaves this process (the provider's check refuses it too,
+    for programs that pass PEM text directly)."""
     try:
+        _, text = read_certificate_file(path)
         certificates.parse_certificate_input(text)
+    except FileRefused as exc:
+        raise ProgramConfigError(
+            f"CA certificate file refused: {exc}. Give a PEM or DER root CA certificate file."
+        ) from None
     except PrivateKeyMaterialError:
         raise ProgramConfigError(
             f"{path} contains private key material; nothing was sent. Keep only the root CA"
@@ -225,7 +241,8 @@ def declare_zone(
 
 
 def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
-    """Export ``entries``: per resource name its id, status, expiry and fingerprint."""
+    """Export ``entries``: per resource name its id, status, expiry, fingerprint, subject and
+    key type."""
     pulumi.export(
         "entries",
         {
@@ -235,6 +252,7 @@ def export_entries(entries: dict[str, CustomOriginTrustStore]) -> None:
                 "expiresOn": entry.expires_on,
                 "fingerprintSha256": entry.fingerprint_sha256,
                 "subject": entry.subject,
+                "keyType": entry.key_type,
             }
             for name, entry in entries.items()
         },

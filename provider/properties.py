@@ -175,7 +175,7 @@ def check_certificate(value: object) -> tuple[str | None, Failure | None]:
             f"certificate cannot be parsed: {exc}. Give one root CA certificate in PEM form"
             " (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----).",
         )
-    who = f"'{facts.subject}' (SHA-256 {facts.short_fingerprint})"
+    who = f"'{facts.subject}' (SHA-256 {facts.short_fingerprint}, {facts.key_description})"
     if not facts.is_ca:
         return None, Failure(
             CERTIFICATE,
@@ -313,7 +313,9 @@ NOT_AFTER = "notAfter"
 ADOPTED = "adopted"
 
 API_OUTPUTS = (EXPIRES_ON, ISSUER, SIGNATURE, STATUS, UPLOADED_ON, UPDATED_AT)
-DERIVED_OUTPUTS = (FINGERPRINT_SHA256, SUBJECT, NOT_BEFORE, NOT_AFTER)
+#: ``RSA 2048``, ``EC P-256``, ``ML-DSA-65``: what kind of CA this is (post-quantum or not).
+KEY_TYPE = "keyType"
+DERIVED_OUTPUTS = (FINGERPRINT_SHA256, SUBJECT, NOT_BEFORE, NOT_AFTER, KEY_TYPE)
 ALL_OUTPUTS = (*API_OUTPUTS, *DERIVED_OUTPUTS, ADOPTED)
 
 
@@ -331,6 +333,7 @@ def certificate_outputs(pem: str) -> dict[str, str]:
         SUBJECT: facts.subject,
         NOT_BEFORE: timestamp(facts.not_before),
         NOT_AFTER: timestamp(facts.not_after),
+        KEY_TYPE: facts.key_description,
     }
 
 

@@ -518,6 +518,7 @@ class CustomOriginTrustStore(DynamicResource, module=MODULE, name=TYPE_NAME):
     subject: pulumi.Output[str]
     not_before: pulumi.Output[str]
     not_after: pulumi.Output[str]
+    key_type: pulumi.Output[str]
     adopted: pulumi.Output[bool]
 
     def __init__(

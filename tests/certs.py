@@ -12,13 +12,22 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.x509.oid import NameOID
 
 #: The clock every test reads: a fixed instant, so boundaries are exact.
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+MLDSAPrivateKey = mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
+PrivateKey = (
+    rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | MLDSAPrivateKey
+)
+#: The three FIPS 204 parameter sets, by the name the rules give their keys.
+ML_DSA_LEVELS: dict[str, type[MLDSAPrivateKey]] = {
+    "ML-DSA-44": mldsa.MLDSA44PrivateKey,
+    "ML-DSA-65": mldsa.MLDSA65PrivateKey,
+    "ML-DSA-87": mldsa.MLDSA87PrivateKey,
+}
 
 
 @functools.cache
@@ -41,6 +50,12 @@ def ec_key(curve_name: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
 @functools.cache
 def ed25519_key() -> ed25519.Ed25519PrivateKey:
     return ed25519.Ed25519PrivateKey.generate()
+
+
+@functools.cache
+def mldsa_key(level: str = "ML-DSA-65") -> MLDSAPrivateKey:
+    """A post-quantum key: ``level`` is ML-DSA-44, ML-DSA-65 or ML-DSA-87."""
+    return ML_DSA_LEVELS[level].generate()
 
 
 def name(common_name: str, org: str = "Example Origin") -> x509.Name:
@@ -126,13 +141,23 @@ def build(spec: CertSpec | None = None, **overrides: object) -> Issued:
         ),
         critical=True,
     )
-    algorithm = None if isinstance(signing_key, ed25519.Ed25519PrivateKey) else spec.hash_algorithm
+    # EdDSA and ML-DSA sign the message itself: no separate hash algorithm.
+    pure = isinstance(signing_key, ed25519.Ed25519PrivateKey | MLDSAPrivateKey)
+    algorithm = None if pure else spec.hash_algorithm
     cert = builder.sign(signing_key, algorithm)  # type: ignore[arg-type]
     return Issued(cert=cert, key=key)
 
 
 def root_ca(common_name: str = "Example Origin Root CA", **overrides: object) -> Issued:
     return build(CertSpec(common_name=common_name), **overrides)
+
+
+def mldsa_root(
+    level: str = "ML-DSA-65", common_name: str | None = None, **overrides: object
+) -> Issued:
+    """A healthy self-signed post-quantum root CA (FIPS 204 parameter set ``level``)."""
+    spec = CertSpec(common_name=common_name or f"Example {level} Root CA", key=mldsa_key(level))
+    return build(spec, **overrides)
 
 
 def expiring_in(delta: dt.timedelta, common_name: str = "Expiring Root CA") -> Issued:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from policies import ca_files, reporting
 from policies.check_cache import FactsCache, default_cache_dir
-from policies.reading import FileRefused, decode_text, read_file_bytes
+from policies.reading import FileRefused, read_certificate_file
 from policies.reporting import Report, Result, Status, Target
 from policies.trust_rules.catalog import (
     ALL_POLICIES_KEY,
@@ -33,12 +33,11 @@ from policies.trust_rules.catalog import (
     config_name_problems,
     entry_for,
 )
-from policies.trust_rules.errors import PolicyConfigError
+from policies.trust_rules.errors import PolicyConfigError, PrivateKeyMaterialError
 from policies.trust_rules.outcomes import CA_SET, FILE_KIND, Entry, Evaluation, Place, zone
 from policies.trust_rules.printable import echo_input, printable
 
 EXIT_OK, EXIT_MANDATORY_FAILURE, EXIT_USAGE = 0, 1, 2
-CERTIFICATE_WHAT = "PEM certificate"
 
 
 class UsageError(Exception):
@@ -141,6 +140,8 @@ def _results(
             )
         )
         status = reporting.status_for(level, violated=True)
+        if not violation.refusable and status is Status.FAILED:
+            status = Status.WARNED  # left as it was: reported, never refused
         results.append(Result(policy, level, located, status, violation.message))
     return results
 
@@ -175,17 +176,11 @@ def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -
 # --- input -------------------------------------------------------------------------------------
 
 
-def _read_bytes(ca_file: ca_files.CaFile) -> bytes:
-    """A bounded read of a regular file only (no FIFO, device or directory; see ``reading``)."""
+def _read(ca_file: ca_files.CaFile) -> tuple[bytes, str]:
+    """A bounded read of a regular file only (no FIFO, device or directory; see ``reading``),
+    PEM or DER; a DER private key surfaces as the PEM parser's private-key refusal."""
     try:
-        return read_file_bytes(ca_file.path, what=CERTIFICATE_WHAT, shown=ca_file.display)
-    except FileRefused as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _decode(ca_file: ca_files.CaFile, content: bytes) -> str:
-    try:
-        return decode_text(content, what=CERTIFICATE_WHAT, shown=ca_file.display)
+        return read_certificate_file(ca_file.path, shown=ca_file.display)
     except FileRefused as exc:
         raise UsageError(str(exc)) from None
 
@@ -228,8 +223,11 @@ def _entries(files: Sequence[ca_files.CaFile], cache: FactsCache | None) -> list
         shown = printable(ca_file.display)
         zone_id = None if ca_file.zone_id is None else printable(ca_file.zone_id)
         place = Place(shown, zone_id, urn=shown, kind=FILE_KIND)
-        content = _read_bytes(ca_file)
-        text = _decode(ca_file, content)
+        try:
+            content, text = _read(ca_file)
+        except PrivateKeyMaterialError as problem:
+            entries.append(Entry(place, problem=problem))
+            continue
         entries.append(
             entry_for(text, place) if cache is None else cache.entry(content, text, place)
         )

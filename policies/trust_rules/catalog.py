@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import resource_rules, zone_rules
+from . import post_quantum, resource_rules, zone_rules
 from .certificates import CertificateFacts, facts_from_text
 from .errors import CertificateInputError, PolicyConfigError
 from .outcomes import PASSED, Entry, Evaluation, Place, Violation
@@ -30,15 +30,20 @@ DEFAULT_MAX_LIFETIME_USED_PERCENT = 67
 DEFAULT_CLOCK_SKEW_SECONDS = zone_rules.DEFAULT_CLOCK_SKEW_SECONDS
 DEFAULT_MIN_RSA_BITS = 2048
 DEFAULT_ALLOW_EDDSA = False
+#: Cloudflare accepts ML-DSA-44/65/87 root CAs since 2026-06-17 (docs/policies.md).
+DEFAULT_ALLOW_MLDSA = True
 DEFAULT_MIN_VALID_CAS = 1
 
 #: Config keys that are not settings: the level of one policy, and the key for every policy.
 ENFORCEMENT_LEVEL_KEY = "enforcementLevel"
 ALL_POLICIES_KEY = "all"
 
-SettingValue = int | float | bool
+SettingValue = int | float | bool | tuple[str, ...]
 #: Largest magnitude of a number setting that has no bound of its own.
 LARGEST_SETTING = 1_000_000
+#: Most items, and longest item, of a list-of-strings setting (zone ids are 32 characters).
+MAX_LIST_ITEMS = 10_000
+MAX_LIST_ITEM_LENGTH = 255
 Settings = Mapping[str, SettingValue]
 NOT_WELL_FORMED = "the certificate is not well-formed; origin-ca-well-formed reports why"
 
@@ -50,6 +55,10 @@ class Level(enum.StrEnum):
     MANDATORY = "mandatory"
     REMEDIATE = "remediate"
     DISABLED = "disabled"
+
+
+#: Levels that refuse a deployment (``remediate`` acts as ``mandatory``: nothing here remediates).
+BLOCKING_LEVELS = frozenset({Level.MANDATORY, Level.REMEDIATE})
 
 
 class Severity(enum.StrEnum):
@@ -69,7 +78,7 @@ class Setting:
     """One config property of a policy, as published in its JSON schema."""
 
     key: str
-    kind: str  # JSON schema type: "integer", "number" or "boolean"
+    kind: str  # JSON schema type: "integer", "number", "boolean" or "array" (of strings)
     default: SettingValue
     description: str
     minimum: float | None = None
@@ -81,6 +90,9 @@ class Setting:
             "default": self.default,
             "description": self.description,
         }
+        if self.kind == "array":
+            schema["default"] = list(self.default)  # type: ignore[arg-type]
+            schema["items"] = {"type": "string"}
         if self.minimum is not None:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
@@ -89,6 +101,8 @@ class Setting:
 
     def read(self, policy: str, raw: object) -> SettingValue:
         """Validate ``raw``; integers arrive as floats from the engine (protobuf Struct)."""
+        if self.kind == "array":
+            return self._read_strings(policy, raw)
         if self.kind == "boolean":
             if not isinstance(raw, bool):
                 raise PolicyConfigError(
@@ -120,6 +134,26 @@ class Setting:
             )
         value: SettingValue = int(raw) if self.kind == "integer" else float(raw)
         return value
+
+    def _read_strings(self, policy: str, raw: object) -> tuple[str, ...]:
+        example = '["023e105f4ecef8ad9ca31a8372d0c353"]'
+        if not isinstance(raw, list | tuple):
+            raise PolicyConfigError(
+                f"{policy}.{self.key} must be a list of strings such as {example}, got "
+                f"{echo_input(raw)}"
+            )
+        if len(raw) > MAX_LIST_ITEMS:
+            raise PolicyConfigError(
+                f"{policy}.{self.key} lists {len(raw)} items, more than {MAX_LIST_ITEMS}"
+            )
+        for item in raw:
+            if not isinstance(item, str) or not item.strip() or len(item) > MAX_LIST_ITEM_LENGTH:
+                raise PolicyConfigError(
+                    f"{policy}.{self.key} must hold only non-empty strings of at most "
+                    f"{MAX_LIST_ITEM_LENGTH} characters, such as {example}; got "
+                    f"{echo_input(item)}"
+                )
+        return tuple(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +236,7 @@ def _expiry_warning(entry: Entry, now: dt.datetime, settings: Settings) -> Evalu
         entry.place,
         now=now,
         warn_days_remaining=_int(settings, "warnDaysRemaining"),
-        max_lifetime_used_percent=float(settings["maxLifetimeUsedPercent"]),
+        max_lifetime_used_percent=_number(settings, "maxLifetimeUsedPercent"),
         deployed=entry.deployed,
     )
     return _verdict(message, entry.place)
@@ -212,8 +246,15 @@ def _well_formed(entry: Entry, now: dt.datetime, settings: Settings) -> Evaluati
     return _verdict(resource_rules.well_formed(entry.problem, entry.place), entry.place)
 
 
+def _number(settings: Settings, key: str) -> float:
+    value = settings[key]
+    if isinstance(value, tuple):
+        raise TypeError(f"setting {key} is a list, not a number")
+    return float(value)
+
+
 def _int(settings: Settings, key: str) -> int:
-    return int(settings[key])
+    return int(_number(settings, key))
 
 
 _MIN_DAYS = Setting(
@@ -302,11 +343,12 @@ IS_ROOT = PolicySpec(
 STRONG_CRYPTO = PolicySpec(
     "origin-ca-strong-crypto",
     "Checks that each trust-store CA uses strong cryptography: RSA of at least minRsaBits bits "
-    "or ECDSA on P-256/P-384/P-521, not signed with MD5 or SHA-1.",
+    "or ECDSA on P-256/P-384/P-521, not signed with MD5 or SHA-1, or post-quantum ML-DSA-44/65/87 "
+    "(unless allowMLDSA is false).",
     Level.MANDATORY,
     Severity.HIGH,
     "Reissue the root CA with RSA 2048+ or ECDSA P-256/P-384 and a SHA-256 (or stronger) "
-    "signature, add it to the zone, then retire the weak one.",
+    "signature, or with ML-DSA-44/65/87; add it to the zone, then retire the weak one.",
     (
         Setting(
             "minRsaBits",
@@ -320,6 +362,13 @@ STRONG_CRYPTO = PolicySpec(
             "boolean",
             DEFAULT_ALLOW_EDDSA,
             "Accept Ed25519/Ed448 CAs; Cloudflare does not document support for them.",
+        ),
+        Setting(
+            "allowMLDSA",
+            "boolean",
+            DEFAULT_ALLOW_MLDSA,
+            "Accept post-quantum ML-DSA-44/65/87 CAs (FIPS 204), which Cloudflare accepts since "
+            "2026-06-17.",
         ),
     ),
 )
@@ -359,6 +408,27 @@ NO_DUPLICATES = PolicySpec(
     Level.MANDATORY,
     Severity.HIGH,
     "Keep one resource per certificate and zone; remove the duplicate.",
+)
+POST_QUANTUM_ONLY = PolicySpec(
+    "origin-ca-post-quantum-only",
+    "Checks that every zone holding post-quantum ML-DSA CAs holds no classical (RSA, ECDSA) CA "
+    "beside them, which would keep a downgrade path open.",
+    # Advisory: a mixed zone is the normal middle of a migration. Set it mandatory, for the
+    # zones listed in `zones`, once their origins serve ML-DSA chains.
+    Level.ADVISORY,
+    Severity.MEDIUM,
+    "Once every origin of the zone serves an ML-DSA certificate chain, remove the zone's "
+    "classical CAs; until then keep them. Make it mandatory for such zones with "
+    'enforcementLevel "mandatory" and their ids in zones.',
+    (
+        Setting(
+            "zones",
+            "array",
+            (),
+            "Zone ids this policy applies to (empty: every zone); with enforcementLevel "
+            "mandatory, the zones that must stay post-quantum only.",
+        ),
+    ),
 )
 
 
@@ -406,6 +476,11 @@ def _stack(
         )
 
     return evaluate
+
+
+def _post_quantum(known: list[zone_rules.KnownEntry], settings: Settings) -> zone_rules.ZoneReport:
+    zones = settings["zones"]
+    return post_quantum.post_quantum_only(known, zones=zones if isinstance(zones, tuple) else ())
 
 
 def entry_for(certificate: object, place: Place, *, deployed: bool = False) -> Entry:
@@ -465,7 +540,11 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
         STRONG_CRYPTO,
         _on_facts(
             lambda f, p, now, s: resource_rules.strong_crypto(
-                f, p, min_rsa_bits=_int(s, "minRsaBits"), allow_eddsa=bool(s["allowEdDSA"])
+                f,
+                p,
+                min_rsa_bits=_int(s, "minRsaBits"),
+                allow_eddsa=bool(s["allowEdDSA"]),
+                allow_mldsa=bool(s["allowMLDSA"]),
             )
         ),
     ),
@@ -496,6 +575,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         NO_DUPLICATES,
         _stack(lambda known, pending, now, s: zone_rules.no_duplicates(known)),
     ),
+    StackPolicy(POST_QUANTUM_ONLY, _stack(lambda known, pending, now, s: _post_quantum(known, s))),
 )
 
 #: Under Pulumi only: the engine ignores unknown policy names and setting keys in

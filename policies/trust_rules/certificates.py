@@ -17,7 +17,15 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import (
+    dsa,
+    ec,
+    ed448,
+    ed25519,
+    mldsa,
+    padding,
+    rsa,
+)
 from cryptography.x509.oid import NameOID
 
 from .errors import (
@@ -36,6 +44,16 @@ SHORT_FINGERPRINT_CHARS = 4
 FACTS_CACHE_SIZE = 1024
 
 CERTIFICATE_LABEL = "CERTIFICATE"
+#: Post-quantum signature keys (FIPS 204), by the name ``key_type`` gives them.
+ML_DSA_KEY_TYPES = frozenset({"ML-DSA-44", "ML-DSA-65", "ML-DSA-87"})
+_MLDSAPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+_ML_DSA_KEYS: tuple[tuple[type, str], ...] = (
+    (mldsa.MLDSA44PublicKey, "ML-DSA-44"),
+    (mldsa.MLDSA65PublicKey, "ML-DSA-65"),
+    (mldsa.MLDSA87PublicKey, "ML-DSA-87"),
+)
+#: NIST curve names for the curves the CA/B Forum allows, as people write them.
+_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 PRIVATE_KEY_MESSAGE = "private key material found — remove it; never upload or commit private keys"
 
 # Any "-----BEGIN ... PRIVATE KEY-----": PKCS#8, encrypted PKCS#8, PKCS#1 RSA, SEC1 EC, DSA,
@@ -45,6 +63,14 @@ _PEM_BEGIN_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 _BEGIN_CERTIFICATE = f"-----BEGIN {CERTIFICATE_LABEL}-----"
 _END_CERTIFICATE = f"-----END {CERTIFICATE_LABEL}-----"
 _Extension = TypeVar("_Extension", bound=x509.ExtensionType)
+_SEQUENCE_TAG = 0x30
+_PEM_LINE = 64
+#: A DER certificate in base64 starts so (SEQUENCE, long length): "MII…" or "MIJ…".
+_BASE64_DER_START = re.compile(r"\s*MI[IJ][A-Za-z0-9+/]{20}")
+DER_ADVICE = (
+    "convert it to PEM (openssl x509 -inform der -in ca.der -out ca.pem), or name the file in"
+    " the stack's certificates or certificatesDir, which read DER files and convert them"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +106,25 @@ class CertificateFacts:
     def short_fingerprint(self) -> str:
         return shorten(self.sha256_fingerprint, SHORT_FINGERPRINT_CHARS)
 
+    @property
+    def is_post_quantum(self) -> bool:
+        """An ML-DSA key: the CA cannot be forged by a quantum computer (FIPS 204)."""
+        return self.key_type in ML_DSA_KEY_TYPES
+
+    @property
+    def key_description(self) -> str:
+        """``RSA 2048``, ``EC P-256``, ``ML-DSA-65``, ``Ed25519``: the key as people name it."""
+        return describe_key(self.key_type, self.key_bits, self.ec_curve)
+
+
+def describe_key(key_type: str, key_bits: int, ec_curve: str | None) -> str:
+    """How messages and outputs name a key (see ``CertificateFacts.key_description``)."""
+    if key_type in {"RSA", "DSA"}:
+        return f"{key_type} {key_bits}"
+    if key_type == "EC":
+        return f"EC {_CURVE_NAMES.get(ec_curve or '', ec_curve or 'unknown curve')}"
+    return key_type
+
 
 def shorten(text: str, keep: int = SHORT_FINGERPRINT_CHARS) -> str:
     """Keep ``keep`` characters at each end: enough to recognise, short enough to read."""
@@ -92,6 +137,10 @@ def parse_certificate_input(text: object) -> x509.Certificate:
     """Parse the one PEM certificate in ``text``; raise a ``CertificateInputError`` otherwise."""
     if text is None:
         raise EmptyCertificateError("certificate is missing")
+    if isinstance(text, bytes | bytearray):
+        raise NotTextError(
+            f"certificate must be PEM text, got {type(text).__name__} (DER bytes?); {DER_ADVICE}"
+        )
     if not isinstance(text, str):
         raise NotTextError(f"certificate must be PEM text, got {type(text).__name__}")
     if not text.strip():
@@ -105,9 +154,7 @@ def parse_certificate_input(text: object) -> x509.Certificate:
             f"unexpected PEM block {', '.join(others)}; expected exactly one CERTIFICATE block"
         )
     if not labels:
-        raise UnparseableCertificateError(
-            "no PEM certificate block found (expected -----BEGIN CERTIFICATE-----)"
-        )
+        raise UnparseableCertificateError(_no_pem_block(text))
     if len(labels) > 1:
         raise CertificateBundleError(
             f"found {len(labels)} certificates; each entry takes exactly one root CA "
@@ -133,6 +180,19 @@ def parse_certificate_input(text: object) -> x509.Certificate:
         raise UnparseableCertificateError(
             "certificate block is not a valid DER X.509 certificate"
         ) from exc
+
+
+def _no_pem_block(text: str) -> str:
+    """Why ``text`` has no PEM block, recognising DER pasted as text (binary or base64)."""
+    if text.startswith("0") and is_der_framed(text.encode("latin-1", "replace")):
+        return f"no PEM certificate block found: this is binary DER, not PEM text; {DER_ADVICE}"
+    if _BASE64_DER_START.match(text):
+        return (
+            "no PEM certificate block found: this looks like a base64 DER certificate without"
+            " its -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines; add them"
+            " (that is all PEM adds to it)"
+        )
+    return "no PEM certificate block found (expected -----BEGIN CERTIFICATE-----)"
 
 
 def _der_header(der: bytes, at: int) -> tuple[int, int, int] | None:
@@ -168,6 +228,36 @@ def _serial_is_positive(der: bytes) -> bool:
 def canonical_pem(certificate: x509.Certificate) -> str:
     """The PEM Cloudflare stores and returns: 64-column base64, one trailing newline."""
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def is_der_framed(data: bytes) -> bool:
+    """Whether ``data`` is exactly one DER SEQUENCE, as a binary ``.der``/``.cer``/``.crt``
+    certificate file is (PEM text never is: its outer length would have to match by chance)."""
+    header = _der_header(data, 0)
+    return header is not None and header[0] == _SEQUENCE_TAG and header[1] + header[2] == len(data)
+
+
+def pem_from_der(data: bytes) -> str:
+    """PEM armour around a DER certificate file's bytes, for every rule to read as PEM.
+
+    The bytes are not judged here: the one parser (``parse_certificate_input``) does that, as
+    for a PEM file. A DER private key is refused here, since the armour would hide what it is.
+    """
+    if _is_der_private_key(data):
+        raise PrivateKeyMaterialError(PRIVATE_KEY_MESSAGE)
+    body = base64.b64encode(data).decode("ascii")
+    lines = "\n".join(body[i : i + _PEM_LINE] for i in range(0, len(body), _PEM_LINE))
+    return f"{_BEGIN_CERTIFICATE}\n{lines}\n{_END_CERTIFICATE}\n"
+
+
+def _is_der_private_key(data: bytes) -> bool:
+    try:
+        serialization.load_der_private_key(data, password=None)
+    except TypeError:
+        return True  # encrypted: a key all the same
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def normalize_pem(text: str) -> str:
@@ -264,6 +354,9 @@ def _describe_key(public_key: object) -> tuple[str, int, str | None]:
         return "Ed448", 456, None
     if isinstance(public_key, dsa.DSAPublicKey):
         return "DSA", public_key.key_size, None
+    if isinstance(public_key, _MLDSAPublicKey):
+        key_type = next(name for kind, name in _ML_DSA_KEYS if isinstance(public_key, kind))
+        return key_type, 8 * len(public_key.public_bytes_raw()), None
     return type(public_key).__name__, 0, None
 
 

@@ -39,6 +39,11 @@ def ca(facts: CertificateFacts) -> str:
     return f"CA '{facts.display_name}' (SHA-256 {facts.short_fingerprint})"
 
 
+def ca_with_key(facts: CertificateFacts) -> str:
+    """``CA 'Example Root' (SHA-256 3f2a…9c1b, ML-DSA-65)``: where the key type matters."""
+    return f"CA '{facts.display_name}' (SHA-256 {facts.short_fingerprint}, {facts.key_description})"
+
+
 def is_zone_id(text: str) -> bool:
     """Cloudflare's form of a zone id: 32 hex digits."""
     return len(text) == ZONE_ID_LENGTH and all(c in _HEX for c in text.lower())
@@ -105,6 +110,9 @@ class Entry:
 class Violation:
     message: str
     urn: str | None = None
+    #: False for a problem the deployment leaves exactly as it was: an advisory policy warns
+    #: about it, a blocking one reports it without refusing (never block a zone's fix).
+    refusable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .certificates import CertificateFacts
+from .certificates import ML_DSA_KEY_TYPES, CertificateFacts
 from .errors import CertificateInputError, PrivateKeyMaterialError
-from .outcomes import Place, ca, date, days, where
+from .outcomes import Place, ca, ca_with_key, date, days, where
 
 #: Curves the CA/Browser Forum Baseline Requirements allow for CA keys.
 ALLOWED_EC_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
@@ -149,13 +149,22 @@ def is_root(facts: CertificateFacts, place: Place) -> str | None:
 
 
 def strong_crypto(
-    facts: CertificateFacts, place: Place, *, min_rsa_bits: int, allow_eddsa: bool
+    facts: CertificateFacts,
+    place: Place,
+    *,
+    min_rsa_bits: int,
+    allow_eddsa: bool,
+    allow_mldsa: bool = True,
 ) -> str | None:
-    """CA/Browser Forum strength: RSA ≥ 2048, ECDSA on P-256/384/521, no MD5 or SHA-1.
+    """CA/Browser Forum strength: RSA ≥ 2048, ECDSA on P-256/384/521, no MD5 or SHA-1; and
+    the post-quantum ML-DSA-44/65/87 (FIPS 204), unless ``allow_mldsa`` is off.
 
-    EdDSA (Ed25519, Ed448) is refused unless ``allow_eddsa``: the Baseline Requirements do not
-    permit it and Cloudflare does not document whether origin mTLS accepts such a CA, so a
-    deployment could succeed and still break every origin connection.
+    Cloudflare's Custom Origin Trust Store accepts ML-DSA root CAs since 2026-06-17 (SSL
+    changelog "Post-quantum ML-DSA certificates for Authenticated Origin Pulls and Custom
+    Origin Trust Store"; see docs/policies.md). EdDSA (Ed25519, Ed448) is refused unless
+    ``allow_eddsa``: the Baseline Requirements do not permit it and Cloudflare does not document
+    whether origin mTLS accepts such a CA, so a deployment could succeed and still break every
+    origin connection.
     """
     reasons = []
     if facts.key_type == "RSA" and facts.key_bits < min_rsa_bits:
@@ -169,18 +178,29 @@ def strong_crypto(
             f"its key is {facts.key_type}, which Cloudflare does not document as supported for "
             "origin CAs (set allowEdDSA to accept it)"
         )
-    elif facts.key_type not in {"RSA", "EC", *EDDSA_KEY_TYPES}:
-        reasons.append(f"its key type {facts.key_type} is not RSA or ECDSA")
+    elif facts.is_post_quantum and not allow_mldsa:
+        reasons.append(
+            f"its key is the post-quantum {facts.key_type}, and allowMLDSA is false (Cloudflare "
+            "accepts ML-DSA-44/65/87 root CAs; set allowMLDSA to true to accept it)"
+        )
+    elif facts.key_type not in {"RSA", "EC", *EDDSA_KEY_TYPES, *ML_DSA_KEY_TYPES}:
+        reasons.append(f"its key type {facts.key_type} is not RSA, ECDSA or ML-DSA")
     if facts.signature_hash in BROKEN_SIGNATURE_HASHES:
         reasons.append(f"it is signed with {facts.signature_hash.upper()}, which is broken")
-    elif facts.signature_hash is None and facts.key_type not in EDDSA_KEY_TYPES:
+    elif facts.signature_hash is None and not _signs_without_hash(facts):
         reasons.append("its signature algorithm is not recognised")
     elif facts.signature_hash is not None and facts.signature_hash.startswith("unsupported"):
         reasons.append(f"its signature algorithm is {facts.signature_hash}")
     if not reasons:
         return None
+    post_quantum = ", or with an ML-DSA-44/65/87 key" if allow_mldsa else ""
     return (
-        f"{ca(facts)} for {where(place)} uses weak or unsupported cryptography: "
-        f"{'; '.join(reasons)}. Reissue the root CA with RSA ≥ {min_rsa_bits} bits or ECDSA "
-        "P-256/P-384, signed with SHA-256 or stronger."
+        f"{ca_with_key(facts)} for {where(place)} uses weak or unsupported cryptography: "
+        f"{'; '.join(reasons)}. Reissue the root CA with an RSA key of at least {min_rsa_bits} "
+        f"bits or an ECDSA P-256/P-384 key, signed with SHA-256 or stronger{post_quantum}."
     )
+
+
+def _signs_without_hash(facts: CertificateFacts) -> bool:
+    """EdDSA and ML-DSA sign the message itself: no separate hash is named."""
+    return facts.key_type in EDDSA_KEY_TYPES or facts.is_post_quantum

@@ -17,6 +17,8 @@ from tests.contract.schema import PINNED, assert_all_conform, contract_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared" / "cloudflare-api" / "custom_trust_store.openapi.json"
+#: The project's notes (facts with their sources) in the pinned copy; not Cloudflare's text.
+PROJECT_NOTES = "x-project-notes"
 
 
 def test_pinned_copy_matches_shared_excerpt() -> None:
@@ -27,6 +29,7 @@ def test_pinned_copy_matches_shared_excerpt() -> None:
         )
     shared = json.loads(SHARED.read_text())
     pinned = json.loads(PINNED.read_text())
+    pinned.pop(PROJECT_NOTES, None)  # ours, on top of Cloudflare's excerpt
     if shared != pinned:
         changed = sorted(
             {k for k in shared.keys() | pinned.keys() if shared.get(k) != pinned.get(k)}
@@ -36,6 +39,15 @@ def test_pinned_copy_matches_shared_excerpt() -> None:
             f"{changed}); review the change, then copy the shared file over the pinned one and "
             "update the emulator to match"
         )
+
+
+def test_the_project_notes_give_a_source_for_every_fact() -> None:
+    notes = json.loads(PINNED.read_text())[PROJECT_NOTES]
+    assert notes["facts"]
+    for note in notes["facts"]:
+        assert set(note) == {"fact", "source"}
+        assert note["fact"].strip()
+        assert note["source"].strip()
 
 
 def test_pinned_copy_covers_the_four_operations() -> None:

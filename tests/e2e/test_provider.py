@@ -35,6 +35,7 @@ STATE_OUTPUTS = {
     "subject",
     "notBefore",
     "notAfter",
+    "keyType",
 }
 
 
@@ -93,6 +94,7 @@ def test_up_creates_one_entry_per_ca_with_one_request_each_and_a_second_up_calls
         "expiresOn": entry["outputs"]["expiresOn"],
         "fingerprintSha256": entry["outputs"]["fingerprintSha256"],
         "subject": "CN=First Root,O=Example Origin",
+        "keyType": "RSA 2048",
     }
 
     stack.write_ca("second", root_ca("Second Root").pem)

@@ -91,7 +91,7 @@ def test_a_device_is_refused_without_being_read(
     code, _, err = run_check(capsys, device)
     assert code == EXIT_USAGE
     assert err == (
-        f"error: {device}: a character device, not a regular file; give the path of a PEM"
+        f"error: {device}: a character device, not a regular file; give the path of a PEM or DER"
         " certificate file\n"
     )
 
@@ -129,7 +129,7 @@ def test_a_large_file_is_refused_reading_no_more_than_the_cap(
         handle.truncate(size)
     code, _, err = run_check(capsys, big)
     assert code == EXIT_USAGE
-    assert err == f"error: {big}: larger than 1048576 bytes, not a PEM certificate file\n"
+    assert err == f"error: {big}: larger than 1048576 bytes, not a PEM or DER certificate file\n"
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_a_file_that_is_not_utf8_is_refused(
     path.write_bytes(data)
     code, _, err = run_check(capsys, path)
     assert code == EXIT_USAGE
-    assert err == f"error: {path}: not UTF-8 text (expected a PEM certificate file)\n"
+    assert err == f"error: {path}: not UTF-8 text (expected a PEM or DER certificate file)\n"
 
 
 @pytest.mark.parametrize("attack", TERMINAL_ATTACKS.values(), ids=TERMINAL_ATTACKS.keys())
@@ -167,7 +167,7 @@ def test_a_fifo_with_no_writer_is_refused_without_blocking(tmp_path: Path) -> No
     run = run_limited(["-m", "policies", "check", str(fifo)], timeout=30)
     assert run.returncode == EXIT_USAGE
     assert run.stderr == (
-        f"error: {fifo}: a named pipe (FIFO), not a regular file; give the path of a PEM"
+        f"error: {fifo}: a named pipe (FIFO), not a regular file; give the path of a PEM or DER"
         " certificate file\n"
     )
     assert run.seconds < TIME_BOUND

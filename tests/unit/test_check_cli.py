@@ -69,8 +69,8 @@ def test_healthy_ca_prints_only_the_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         "No problems found.",
-        "0 mandatory failure(s), 0 advisory warning(s), 10 passed, 0 not applicable "
-        "(10 checks on 2 target(s))",
+        "0 mandatory failure(s), 0 advisory warning(s), 11 passed, 0 not applicable "
+        "(11 checks on 2 target(s))",
     ]
 
 
@@ -79,7 +79,7 @@ def test_verbose_table_shows_every_row(tmp_path: Path) -> None:
     lines = check(good, "--now", NOW_ARG, "--verbose").stdout.splitlines()
     assert lines[0].split() == ["RESULT", "LEVEL", "POLICY", "TARGET"]
     assert any(line.split()[:3] == ["ok", "mandatory", "origin-ca-is-root"] for line in lines)
-    assert sum(line.startswith("ok") for line in lines) == 10
+    assert sum(line.startswith("ok") for line in lines) == 11
 
 
 def test_near_expiry_fails_with_exit_1_and_a_message(tmp_path: Path) -> None:
@@ -207,12 +207,12 @@ def test_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "missing.pem" in result.stderr
 
 
-def test_binary_file_is_a_usage_error(tmp_path: Path) -> None:
+def test_binary_file_that_is_not_der_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "cert.der"
-    path.write_bytes(root_ca().cert.public_bytes(serialization.Encoding.DER))
+    path.write_bytes(b"\xff\xfe" + root_ca().cert.public_bytes(serialization.Encoding.DER))
     result = check(path)
     assert result.returncode == 2
-    assert "not UTF-8 text" in result.stderr
+    assert "not UTF-8 text (expected a PEM or DER certificate file)" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def test_junit_has_one_testcase_per_policy_and_target(zone_folder: Path) -> None
     root = ET.fromstring(result.stdout)  # noqa: S314 (our own output)
     cases = root.findall("./testsuite/testcase")
     keys = [(case.get("classname"), case.get("name")) for case in cases]
-    assert len(keys) == len(set(keys)) == 7 * 2 + 3  # 7 file policies x 2 files + 3 zone ones
+    assert len(keys) == len(set(keys)) == 7 * 2 + 4  # 7 file policies x 2 files + 4 zone ones
     near = f"cas/{ZONE}/near.pem"
     failed = {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None}
     assert failed == {

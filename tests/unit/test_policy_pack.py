@@ -140,6 +140,7 @@ def test_resource_and_stack_policies_are_split_as_designed() -> None:
         "origin-ca-zone-coverage",
         "origin-ca-rotation-ready",
         "origin-ca-no-duplicates",
+        "origin-ca-post-quantum-only",
         "origin-ca-policy-config",
     }
     assert len(resource) == 7
@@ -563,6 +564,7 @@ def test_configure_records_every_name_the_engine_sends(
 ) -> None:
     monkeypatch.setattr(_PolicyAnalyzerServicer, "Configure", _PolicyAnalyzerServicer.Configure)
     monkeypatch.setattr(pack, "received_config", {})
+    monkeypatch.setattr(pack, "received_levels", {})
     pack._record_configure()
     pack._record_configure()  # wrapping twice is harmless
     servicer.Configure(
@@ -587,6 +589,10 @@ def test_configure_records_every_name_the_engine_sends(
         "origin-ca-not-near-expiry": ["minDaysRemaining", "minDaysRemainng"],
         "origin-ca-expiry-warning": [],
     }
+    # The level in effect, for policies that report a problem a deployment left unchanged as
+    # a warning when advisory and as a note when blocking (origin-ca-post-quantum-only).
+    assert pack.received_levels["origin-ca-expiry-warning"] == "disabled"
+    assert pack.received_levels["origin-ca-not-near-expiry"] == "advisory"
     response = analyze(servicer, DYNAMIC_TYPE, expiring_in(10 * DAY).pem)
     # pulumi-policy's own Configure still ran: the warning is disabled; the policy with the bad
     # key is not applicable (no verdict from a half-read config) rather than crashing.

@@ -498,6 +498,7 @@ def test_catalogue_names_levels_and_descriptions() -> None:
         "origin-ca-zone-coverage": Level.MANDATORY,
         "origin-ca-rotation-ready": Level.ADVISORY,
         "origin-ca-no-duplicates": Level.MANDATORY,
+        "origin-ca-post-quantum-only": Level.ADVISORY,
         "origin-ca-policy-config": Level.MANDATORY,
     }
     for spec in ALL_SPECS:
@@ -511,7 +512,7 @@ def test_catalogue_names_levels_and_descriptions() -> None:
         ("origin-ca-not-near-expiry", {"minDaysRemaining": 30}),
         ("origin-ca-expiry-warning", {"warnDaysRemaining": 90, "maxLifetimeUsedPercent": 67}),
         ("origin-ca-not-yet-valid", {"clockSkewSeconds": 300}),
-        ("origin-ca-strong-crypto", {"minRsaBits": 2048, "allowEdDSA": False}),
+        ("origin-ca-strong-crypto", {"minRsaBits": 2048, "allowEdDSA": False, "allowMLDSA": True}),
         ("origin-ca-zone-coverage", {"minValidCAs": 1, "minDaysRemaining": 30}),
         ("origin-ca-rotation-ready", {"warnDaysRemaining": 90}),
         ("origin-ca-no-duplicates", {}),

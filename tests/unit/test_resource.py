@@ -216,9 +216,11 @@ def test_create_is_one_post_and_returns_every_output(
         "subject",
         "notBefore",
         "notAfter",
+        "keyType",
         "adopted",
     }
     assert outs["status"] == "active"
+    assert outs["keyType"] == "RSA 2048"
     assert outs["subject"] == "CN=Unit Root,O=Example Origin"
     assert outs["notAfter"] == outs["expiresOn"]
     assert outs["adopted"] is False
