@@ -87,3 +87,12 @@ def test_outside_the_provider_host_a_wait_is_logged_not_sent(
         announce(12.4)
     assert "waiting 12 s for the Cloudflare API rate limit (30/60s;" in caplog.text
     assert sys.modules["provider.progress"] is progress
+
+
+def test_the_program_refuses_a_malformed_rate_limit_before_the_engine_runs() -> None:
+    from provider.program import ProgramConfigError, check_rate_limit
+
+    check_rate_limit("1200/300")
+    check_rate_limit("off")
+    with pytest.raises(ProgramConfigError, match=r"^Stack config rateLimit is '12/0'"):
+        check_rate_limit("12/0")
