@@ -24,7 +24,10 @@ INTERVAL_SECONDS = 0.005
 WRITE_EVERY_SECONDS = 1.0
 TOP = 25
 #: Innermost functions that mean "waiting", not working.
-_IDLE = frozenset({"wait", "_worker", "select", "poll", "_wait_once", "sleep", "get", "acquire"})
+#: (gRPC's ``_serve`` loop blocks in C waiting for the next request.)
+_IDLE = frozenset(
+    {"wait", "_worker", "select", "poll", "_wait_once", "sleep", "get", "acquire", "_serve"}
+)
 
 _started = False
 _lock = threading.Lock()
