@@ -82,6 +82,7 @@ from provider.errors import (
 from provider.pacing import Pacer, process_pacer
 from provider.redaction import guard_library_logs, redact
 from provider.retry import RETRYABLE_STATUSES, RetryableFailure, RetryPolicy, parse_retry_after
+from provider.zones import Zone, parse_zone
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 ENV_BASE_URL = "CLOUDFLARE_BASE_URL"
@@ -105,6 +106,16 @@ PAGE_SIZE = 50
 #: Guard against a server that never ends a listing: 200 pages of 50 is 10,000 entries,
 #: far beyond any zone's trust store.
 MAX_PAGES = 200
+#: ``GET /zones`` serves at most 50 zones a page.
+ZONE_PAGE_SIZE = 50
+#: Guard against a zone listing that never ends: 2,000 pages of 50 is 100,000 zones.
+MAX_ZONE_PAGES = 2000
+#: The operation named in errors of ``list_zones`` (a call about no one zone).
+ZONE_LISTING = "zone listing (GET /zones)"
+ZONE_READ_HINT = (
+    "Listing zones needs a token with Zone Read on the zones (and 'SSL and Certificates' read"
+    " to audit their stores); or name the zones to audit with --zone instead of --all-zones."
+)
 #: A root CA in PEM is a few KiB; anything this large is a mistake, not a certificate.
 MAX_CERTIFICATE_LENGTH = 64 * 1024
 #: Cloudflare errors quoted from one answer; the rest are left out of the message.
@@ -375,6 +386,50 @@ class TrustStoreClient:
 
         return self._collect(call, fetch)
 
+    def list_zones(self) -> tuple[Zone, ...]:
+        """Every zone the credentials can see (``GET /zones``), across all pages, each once.
+
+        Pages are read in order until a short page, ``total_pages`` or ``total_count`` says
+        the listing is complete, bounded by ``MAX_ZONE_PAGES``; each page is retried and paced
+        like any other request.
+        """
+        call = _Call(ZONE_LISTING, "")
+        found: dict[str, Zone] = {}
+        fetched = 0
+        for page_number in range(1, MAX_ZONE_PAGES + 1):
+
+            def attempt(current: _Attempt, page: int = page_number) -> dict[str, Any]:
+                return self._send(
+                    call, current, "GET", "zones", params={"page": page, "per_page": ZONE_PAGE_SIZE}
+                )
+
+            payload = self._with_retries(call, attempt, mutating=False)
+            result = payload.get("result")
+            result = [] if result is None else result
+            if not isinstance(result, list):
+                raise self._malformed(call, f"'result' of page {page_number} is not a list")
+            try:
+                zones = [parse_zone(item) for item in result]
+            except ValueError as exc:
+                raise self._malformed(call, str(exc)) from None
+            for zone in zones:
+                found.setdefault(zone.id, zone)
+            fetched += len(zones)
+            info = payload.get("result_info")
+            info = info if isinstance(info, dict) else {}
+            per_page = _whole_number(info.get("per_page")) or ZONE_PAGE_SIZE
+            total_pages = _whole_number(info.get("total_pages"))
+            total_count = _whole_number(info.get("total_count"))
+            if (
+                len(zones) < per_page
+                or (total_pages is not None and page_number >= total_pages)
+                or (total_count is not None and fetched >= total_count)
+            ):
+                return tuple(found.values())
+        raise self._malformed(
+            call, f"the zone listing did not end after {MAX_ZONE_PAGES} pages of {ZONE_PAGE_SIZE}"
+        )
+
     def get(self, zone_id: str, entry_id: str) -> TrustStoreEntry:
         """One entry; NotFoundError if the zone has no such entry."""
         call = _Call("get", validate_id(zone_id, "zone_id"), validate_entry_id(entry_id))
@@ -636,7 +691,7 @@ class TrustStoreClient:
             status_code=status,
             errors=errors,
             detail=detail,
-            hint=_hint_for(call, status, errors) if error_class is ApiError else None,
+            hint=_hint_for(call, status, errors, error_class),
         )
         if status in RETRYABLE_STATUSES:
             raise RetryableFailure(
@@ -751,8 +806,14 @@ def _error_class(status: int, errors: tuple[CloudflareMessage, ...]) -> type[Api
     return ApiError
 
 
-def _hint_for(call: _Call, status: int, errors: tuple[CloudflareMessage, ...]) -> str | None:
-    """Advice for a plain ApiError, where the generic default says too little."""
+def _hint_for(
+    call: _Call, status: int, errors: tuple[CloudflareMessage, ...], error_class: type[ApiError]
+) -> str | None:
+    """Advice where the error class's default says too little (None: keep the default)."""
+    if call.operation == ZONE_LISTING and error_class is AuthenticationError:
+        return ZONE_READ_HINT
+    if error_class is not ApiError:
+        return None
     documented = hint_for_codes(error.code for error in errors)
     if documented is not None:
         return documented

@@ -115,7 +115,10 @@ class InvalidInputError(TrustStoreError):
 
 
 def describe_call(operation: str, zone_id: str, entry_id: str | None) -> str:
-    """'upload to zone 023e…' style subject used at the start of every request error."""
+    """'upload to zone 023e…' style subject used at the start of every request error; a
+    call about no one zone (the zone listing) is named by its operation alone."""
+    if not zone_id:
+        return f"Cloudflare {operation}"
     where = f"zone {zone_id}" if entry_id is None else f"zone {zone_id}, entry {entry_id}"
     return f"Cloudflare trust store {operation} ({where})"
 

@@ -37,10 +37,20 @@ POLICY_PACK = REPO_ROOT / "policies"
 DEMO_ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 STACK = "demo"
 KEEP_SECONDS = 3600
+#: The origin the demo declares for origin-ca-covers-origins.
+ORIGIN_HOST = "origin.demo.example"
 
 
 def demo_root_ca(common_name: str, now: dt.datetime, days: int) -> str:
     """A self-signed root CA as PEM; its private key is never written anywhere."""
+    return demo_root_ca_and_key(common_name, now, days)[0]
+
+
+def demo_root_ca_and_key(
+    common_name: str, now: dt.datetime, days: int
+) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """A self-signed root CA as PEM, and its key (kept in memory only, to issue an origin's
+    certificate)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -73,7 +83,37 @@ def demo_root_ca(common_name: str, now: dt.datetime, days: int) -> str:
         )
         .sign(key, hashes.SHA256())
     )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"), key
+
+
+def demo_origin_chain(
+    issuer_pem: str, issuer_key: ec.EllipticCurvePrivateKey, hostname: str, now: dt.datetime
+) -> str:
+    """The certificate an origin server presents for ``hostname``, issued by the given CA."""
+    issuer = x509.load_pem_x509_certificate(issuer_pem.encode("ascii"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]))
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def origins_config(hostname: str, chain: str) -> dict[str, object]:
+    """Policy config declaring one origin of the demo zone (origin-ca-covers-origins)."""
+    return {
+        "origin-ca-covers-origins": {
+            "origins": [{"zoneId": DEMO_ZONE, "hostname": hostname, "chain": chain}]
+        }
+    }
 
 
 class Demo:
@@ -148,9 +188,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     with EmulatorProcess(["--token", "demo-token"]) as emulator:
         print(f"Emulated Cloudflare API at {emulator.base_url} (no account is used)")
         demo = Demo(folder, emulator.base_url, Path(cli).absolute().parent)
-        (demo.cas / "origin-root-2026.pem").write_text(
-            demo_root_ca("Demo Origin Root 2026", now, 365)
-        )
+        origin_root, origin_root_key = demo_root_ca_and_key("Demo Origin Root 2026", now, 365)
+        (demo.cas / "origin-root-2026.pem").write_text(origin_root)
         (demo.cas / "partner-root.pem").write_text(demo_root_ca("Demo Partner Root", now, 3650))
 
         stack = demo.stack
@@ -170,11 +209,31 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"   (no changes: {unchanged.changes}, and no API calls:)")
         seen = print_api_calls(emulator, seen)
 
-        print("\n== Rotating origin-root-2026.pem to a new CA: create first, then delete")
-        (demo.cas / "origin-root-2026.pem").write_text(
-            demo_root_ca("Demo Origin Root 2026 (rotated)", now, 730)
+        print(
+            f"\n== Rotating origin-root-2026.pem to a new CA while {ORIGIN_HOST} still serves a"
+            "\n   certificate from the old one: origin-ca-covers-origins refuses it at preview"
         )
-        demo.show("up", stack.up(check=False))
+        rotated, rotated_key = demo_root_ca_and_key("Demo Origin Root 2026 (rotated)", now, 730)
+        (demo.cas / "origin-root-2026.pem").write_text(rotated)
+        serving_old = origins_config(
+            ORIGIN_HOST, demo_origin_chain(origin_root, origin_root_key, ORIGIN_HOST, now)
+        )
+        print(f"\n$ pulumi preview --policy-pack {POLICY_PACK} --policy-pack-config origins.json")
+        refused = stack.preview(policy_packs=[POLICY_PACK], policy_config=serving_old, check=False)
+        print(refused.stdout.rstrip(), flush=True)
+        if refused.ok:
+            raise SystemExit("demo failed: the dangerous rotation was not refused")
+        print(
+            f"\n== After {ORIGIN_HOST}'s certificate is reissued from the new CA, the same"
+            "\n   rotation passes the policy: create first, then delete"
+        )
+        serving_new = origins_config(
+            ORIGIN_HOST, demo_origin_chain(rotated, rotated_key, ORIGIN_HOST, now)
+        )
+        demo.show(
+            f"up --policy-pack {POLICY_PACK} --policy-pack-config origins.json",
+            stack.up(policy_packs=[POLICY_PACK], policy_config=serving_new, check=False),
+        )
         seen = print_api_calls(emulator, seen)
 
         demo.show("refresh", stack.refresh(check=False))

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 #: The clock every test reads: a fixed instant, so boundaries are exact.
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
@@ -101,6 +102,10 @@ class CertSpec:
     hash_algorithm: hashes.HashAlgorithm | None = field(default_factory=hashes.SHA256)
     issuer: Issued | None = None  # None: self-signed
     serial: int | None = None
+    #: Subject alternative names: DNS names, or IP addresses written as text ("127.0.0.1").
+    dns_names: tuple[str, ...] = ()
+    #: Subject and authority key identifiers, as real CAs issue them (the verifier links by them).
+    key_identifiers: bool = False
 
 
 def build(spec: CertSpec | None = None, **overrides: object) -> Issued:
@@ -141,11 +146,34 @@ def build(spec: CertSpec | None = None, **overrides: object) -> Issued:
         ),
         critical=True,
     )
+    if spec.key_identifiers:
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        ).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
+            critical=False,
+        )
+    if spec.dns_names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([_general_name(text) for text in spec.dns_names]),
+            critical=False,
+        )
+        if not spec.is_ca:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
     # EdDSA and ML-DSA sign the message itself: no separate hash algorithm.
     pure = isinstance(signing_key, ed25519.Ed25519PrivateKey | MLDSAPrivateKey)
     algorithm = None if pure else spec.hash_algorithm
     cert = builder.sign(signing_key, algorithm)  # type: ignore[arg-type]
     return Issued(cert=cert, key=key)
+
+
+def _general_name(text: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(text))
+    except ValueError:
+        return x509.DNSName(text)
 
 
 def root_ca(common_name: str = "Example Origin Root CA", **overrides: object) -> Issued:
@@ -173,3 +201,42 @@ def leaf(issuer: Issued, common_name: str = "origin.example.com") -> Issued:
     return build(
         CertSpec(common_name=common_name, issuer=issuer, is_ca=False, key=ec_key("secp256r1"))
     )
+
+
+# --- origin chains: what an origin server presents (leaf first), as a real CA issues them ------
+
+
+def origin_root(common_name: str = "Corp Root 2024", **overrides: object) -> Issued:
+    """A root CA with key identifiers, as CAs that issue origin certificates make them."""
+    return build(CertSpec(common_name=common_name, key_identifiers=True), **overrides)
+
+
+def origin_intermediate(
+    root: Issued, common_name: str = "Corp Issuing CA", **overrides: object
+) -> Issued:
+    spec = CertSpec(common_name=common_name, issuer=root, key=ec_key("secp384r1"))
+    spec.key_identifiers = True
+    return build(spec, **overrides)
+
+
+def origin_leaf(
+    issuer: Issued, *hostnames: str, common_name: str | None = None, **overrides: object
+) -> Issued:
+    """A server certificate for ``hostnames`` (default origin.example.com), valid 90 days."""
+    names = hostnames or ("origin.example.com",)
+    spec = CertSpec(
+        common_name=common_name or names[0],
+        issuer=issuer,
+        is_ca=False,
+        key=ec_key("secp256r1"),
+        not_before=NOW - dt.timedelta(days=1),
+        not_after=NOW + dt.timedelta(days=90),
+        dns_names=tuple(names),
+        key_identifiers=True,
+    )
+    return build(spec, **overrides)
+
+
+def chain_pem(*certificates: Issued) -> str:
+    """The PEM bundle a server presents: leaf first, then intermediates."""
+    return "".join(certificate.pem for certificate in certificates)

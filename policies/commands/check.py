@@ -18,15 +18,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies import ca_files, reporting
+from policies import ca_files, check_origins, reporting
 from policies.check_cache import FactsCache, default_cache_dir
 from policies.reading import FileRefused, read_certificate_file
 from policies.reporting import Report, Result, Status, Target
 from policies.trust_rules.catalog import (
     ALL_POLICIES_KEY,
     ALL_SPECS,
+    CONFIG_SPECS_BY_NAME,
     RESOURCE_POLICIES,
-    SPECS_BY_NAME,
     STACK_POLICIES,
     Level,
     SettingValue,
@@ -71,7 +71,7 @@ def load_config(raw: object) -> PolicyConfig:
     """Validate a ``--policy-pack-config`` style mapping against the catalogue."""
     if not isinstance(raw, dict):
         raise UsageError("config: expected a JSON object keyed by policy name")
-    levels = {spec.name: spec.level for spec in SPECS_BY_NAME.values()}
+    levels = {spec.name: spec.level for spec in CONFIG_SPECS_BY_NAME.values()}
     overrides: dict[str, Mapping[str, object]] = {}
     if ALL_POLICIES_KEY in raw:
         value = raw[ALL_POLICIES_KEY]
@@ -96,7 +96,8 @@ def load_config(raw: object) -> PolicyConfig:
             raise UsageError(f"config: {name}: expected an enforcement level or an object")
     try:
         settings = {
-            name: spec.read_config(overrides.get(name, {})) for name, spec in SPECS_BY_NAME.items()
+            name: spec.read_config(overrides.get(name, {}))
+            for name, spec in CONFIG_SPECS_BY_NAME.items()
         }
     except PolicyConfigError as exc:
         raise UsageError(f"config: {exc}") from None
@@ -146,7 +147,12 @@ def _results(
     return results
 
 
-def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -> list[Result]:
+def evaluate(
+    entries: Sequence[Entry],
+    config: PolicyConfig,
+    now: dt.datetime,
+    origins: Sequence[check_origins.OriginArgument] = (),
+) -> list[Result]:
     """Every enabled policy: resource policies per file, then zone policies per zone."""
     results: list[Result] = []
     files = {entry.place.resource: entry for entry in entries}
@@ -168,6 +174,11 @@ def evaluate(entries: Sequence[Entry], config: PolicyConfig, now: dt.datetime) -
             if level is Level.DISABLED:
                 continue
             settings = config.settings[stack_policy.spec.name]
+            if stack_policy.spec.name == check_origins.POLICY:
+                with_origins = check_origins.settings_for(settings, zone_id, origins)
+                if with_origins is None:
+                    continue  # no origin declared for these files: nothing to judge
+                settings = with_origins
             evaluation = stack_policy.evaluate(members, (), now, settings)
             results += _results(stack_policy.spec.name, level, target, evaluation, files)
     return results
@@ -185,7 +196,8 @@ def _read(ca_file: ca_files.CaFile) -> tuple[bytes, str]:
         raise UsageError(str(exc)) from None
 
 
-def _read_config(path: Path | None) -> PolicyConfig:
+def read_config(path: Path | None) -> PolicyConfig:
+    """The validated config in ``path`` (defaults without one); ``UsageError`` names a typo."""
     if path is None:
         return load_config({})
     try:
@@ -195,7 +207,8 @@ def _read_config(path: Path | None) -> PolicyConfig:
     return load_config(raw)
 
 
-def _parse_now(text: str | None) -> dt.datetime:
+def parse_now(text: str | None) -> dt.datetime:
+    """``--now`` as an aware UTC instant (the clock without one)."""
     if text is None:
         return dt.datetime.now(dt.UTC)
     try:
@@ -270,12 +283,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "$XDG_CACHE_HOME/cf-origin-trust-store)",
     )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check_origins.add_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = _read_config(args.config)
-        now = _parse_now(args.now)
+        config = read_config(args.config)
+        now = parse_now(args.now)
         files = _ca_files(args)
         cache = (
             None
@@ -283,7 +297,8 @@ def run(args: argparse.Namespace) -> int:
             else FactsCache(args.cache_dir or default_cache_dir(), config.fingerprint())
         )
         entries = _entries(files, cache)
-    except UsageError as exc:
+        origins = check_origins.read_arguments(args.origin)
+    except (UsageError, check_origins.OriginArgumentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if cache is not None:
@@ -293,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"note: the check cache was not saved ({exc}); --no-cache skips it", file=sys.stderr
             )
-    results = evaluate(entries, config, now)
+    results = evaluate(entries, config, now, origins)
     zones = len({entry.place.zone_id for entry in entries})
     report = Report(
         results,

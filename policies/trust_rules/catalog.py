@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import post_quantum, resource_rules, zone_rules
+from . import origin_rules, post_quantum, resource_rules, zone_rules
 from .certificates import CertificateFacts, facts_from_text
 from .errors import CertificateInputError, PolicyConfigError
 from .outcomes import PASSED, Entry, Evaluation, Place, Violation
@@ -38,7 +38,9 @@ DEFAULT_MIN_VALID_CAS = 1
 ENFORCEMENT_LEVEL_KEY = "enforcementLevel"
 ALL_POLICIES_KEY = "all"
 
-SettingValue = int | float | bool | tuple[str, ...]
+#: Tuples are list settings: of strings, or of objects (origin-ca-covers-origins' ``origins``,
+#: see ``origin_rules.read_origins``).
+SettingValue = int | float | bool | tuple[str, ...] | tuple[dict[str, str], ...]
 #: Largest magnitude of a number setting that has no bound of its own.
 LARGEST_SETTING = 1_000_000
 #: Most items, and longest item, of a list-of-strings setting (zone ids are 32 characters).
@@ -83,6 +85,9 @@ class Setting:
     description: str
     minimum: float | None = None
     maximum: float | None = None
+    #: For a list of objects: the items' JSON schema, and the reader that validates the list.
+    items: Mapping[str, object] | None = None
+    read_items: Callable[[str, object], SettingValue] | None = None
 
     def schema(self) -> dict[str, object]:
         schema: dict[str, object] = {
@@ -92,7 +97,7 @@ class Setting:
         }
         if self.kind == "array":
             schema["default"] = list(self.default)  # type: ignore[arg-type]
-            schema["items"] = {"type": "string"}
+            schema["items"] = dict(self.items) if self.items else {"type": "string"}
         if self.minimum is not None:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
@@ -102,6 +107,8 @@ class Setting:
     def read(self, policy: str, raw: object) -> SettingValue:
         """Validate ``raw``; integers arrive as floats from the engine (protobuf Struct)."""
         if self.kind == "array":
+            if self.read_items is not None:
+                return self.read_items(policy, raw)
             return self._read_strings(policy, raw)
         if self.kind == "boolean":
             if not isinstance(raw, bool):
@@ -430,6 +437,28 @@ POST_QUANTUM_ONLY = PolicySpec(
         ),
     ),
 )
+ORIGIN_COVERAGE = PolicySpec(
+    "origin-ca-covers-origins",
+    "Checks that after the deployment each declared origin's certificate chain still verifies, "
+    "for its hostname, to a CA its zone keeps (to a public root when the zone keeps none), now "
+    "and minDaysRemaining days from now.",
+    Level.MANDATORY,
+    Severity.CRITICAL,
+    "Keep the CA that anchors the origin's chain until the origin serves a certificate from a CA "
+    "the zone keeps: add the new CA, reissue the origin certificates, then remove the old CA.",
+    (
+        Setting(
+            "origins",
+            "array",
+            (),
+            "Origins to keep authenticated: {zoneId, hostname, chain}; chain is inline PEM or a "
+            "PEM file path (a relative path starts at the policy pack's folder).",
+            items=origin_rules.ORIGIN_SCHEMA,
+            read_items=origin_rules.read_origins,
+        ),
+        _MIN_DAYS,
+    ),
+)
 
 
 def _known(entries: Sequence[Entry]) -> list[zone_rules.KnownEntry]:
@@ -480,7 +509,8 @@ def _stack(
 
 def _post_quantum(known: list[zone_rules.KnownEntry], settings: Settings) -> zone_rules.ZoneReport:
     zones = settings["zones"]
-    return post_quantum.post_quantum_only(known, zones=zones if isinstance(zones, tuple) else ())
+    listed = tuple(z for z in zones if isinstance(z, str)) if isinstance(zones, tuple) else ()
+    return post_quantum.post_quantum_only(known, zones=listed)
 
 
 def entry_for(certificate: object, place: Place, *, deployed: bool = False) -> Entry:
@@ -576,6 +606,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         _stack(lambda known, pending, now, s: zone_rules.no_duplicates(known)),
     ),
     StackPolicy(POST_QUANTUM_ONLY, _stack(lambda known, pending, now, s: _post_quantum(known, s))),
+    StackPolicy(ORIGIN_COVERAGE, origin_rules.evaluate_origins),
 )
 
 #: Under Pulumi only: the engine ignores unknown policy names and setting keys in
@@ -598,6 +629,53 @@ ALL_SPECS: tuple[PolicySpec, ...] = (
 )
 SPECS_BY_NAME: Mapping[str, PolicySpec] = {spec.name: spec for spec in ALL_SPECS}
 
+# --- live stores only (``audit``): what a deployment cannot see ---------------------------------
+
+DEFAULT_STUCK_AFTER_MINUTES = 60
+
+ENTRY_STATUS = PolicySpec(
+    "origin-ca-entry-status",
+    "Checks that no live trust-store entry has Cloudflare's status expired, or is stuck in "
+    "initializing or pending_deployment for longer than stuckAfterMinutes.",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Upload a valid successor root CA and delete the expired entry; for a stuck entry, delete "
+    "it and upload it again, and contact Cloudflare support if it sticks again.",
+    (
+        Setting(
+            "stuckAfterMinutes",
+            "integer",
+            DEFAULT_STUCK_AFTER_MINUTES,
+            "Minutes after uploaded_on from which an entry still initializing or "
+            "pending_deployment is reported.",
+            minimum=1,
+        ),
+    ),
+)
+UNMANAGED_ENTRY = PolicySpec(
+    "origin-ca-unmanaged-entry",
+    "Checks that every live trust-store entry is managed by one of the given stacks "
+    "(audit --stack-state).",
+    Level.ADVISORY,
+    Severity.MEDIUM,
+    "Declare the CA in a stack (adoptExisting takes over the live entry without a second "
+    "upload), or delete the entry if nobody needs it.",
+)
+MISSING_ENTRY = PolicySpec(
+    "origin-ca-missing-entry",
+    "Checks that every entry a stack's state holds still exists in its zone (audit --stack-state).",
+    Level.MANDATORY,
+    Severity.HIGH,
+    "Run `pulumi refresh` on the stack named in the message, then `pulumi up` to upload the CA "
+    "again.",
+)
+#: Policies only ``audit`` runs; a policy config may set them (the pack leaves them alone).
+AUDIT_SPECS: tuple[PolicySpec, ...] = (ENTRY_STATUS, UNMANAGED_ENTRY, MISSING_ENTRY)
+#: Every policy a config file may name: the pack's and audit's.
+CONFIG_SPECS_BY_NAME: Mapping[str, PolicySpec] = {
+    spec.name: spec for spec in (*ALL_SPECS, *AUDIT_SPECS)
+}
+
 
 def config_name_problems(config: Mapping[str, Iterable[str]]) -> list[str]:
     """Unknown policy names and setting keys in a pack config (policy name → its keys)."""
@@ -605,11 +683,11 @@ def config_name_problems(config: Mapping[str, Iterable[str]]) -> list[str]:
     for name, keys in config.items():
         if name == ALL_POLICIES_KEY:
             continue
-        spec = SPECS_BY_NAME.get(name)
+        spec = CONFIG_SPECS_BY_NAME.get(name)
         if spec is None:
             problems.append(
-                f"unknown policy {echo_name(name)}{_did_you_mean([name], SPECS_BY_NAME)}; "
-                f"the policies of this pack are: {', '.join(SPECS_BY_NAME)}"
+                f"unknown policy {echo_name(name)}{_did_you_mean([name], CONFIG_SPECS_BY_NAME)}; "
+                f"the policies of this pack are: {', '.join(CONFIG_SPECS_BY_NAME)}"
             )
             continue
         problem = spec.unknown_keys_problem(keys)

@@ -20,6 +20,8 @@ UNKNOWN_ZONE = "(zone not known yet)"
 #: Files checked without a deployment or a known zone form a set of CAs, not a zone.
 FILE_KIND = "file"
 CA_SET = "this set of CAs"
+#: Entries read from a live trust store (``audit``): no deployment is involved either.
+LIVE_KIND = "entry"
 ZONE_ID_LENGTH = 32
 _HEX = frozenset("0123456789abcdef")
 

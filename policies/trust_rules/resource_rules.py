@@ -11,7 +11,7 @@ import datetime as dt
 
 from .certificates import ML_DSA_KEY_TYPES, CertificateFacts
 from .errors import CertificateInputError, PrivateKeyMaterialError
-from .outcomes import Place, ca, ca_with_key, date, days, where
+from .outcomes import LIVE_KIND, Place, ca, ca_with_key, date, days, where
 
 #: Curves the CA/Browser Forum Baseline Requirements allow for CA keys.
 ALLOWED_EC_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
@@ -53,6 +53,12 @@ def not_near_expiry(
         if remaining < dt.timedelta(0)
         else f"expires {date(facts.not_after)}, {days(remaining)} from now"
     )
+    if place.kind == LIVE_KIND:  # audit: the CA is in the zone already, so no deployment
+        return (
+            f"{ca(facts)} in {where(place)} {when}, under the {min_days_remaining} days "
+            "(minDaysRemaining) a CA must stay valid. Upload its successor root CA to the zone "
+            "now and move origins to it, then remove this one; or lower minDaysRemaining."
+        )
     return (
         f"{ca(facts)} for {where(place)} {when}: this CA is too short-lived to deploy; policy "
         f"requires at least {min_days_remaining} days remaining (minDaysRemaining). Deploy a "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .certificates import CertificateFacts
-from .outcomes import FILE_KIND, Place, Violation, ca, date, days, zone, zone_of
+from .outcomes import FILE_KIND, LIVE_KIND, Place, Violation, ca, date, days, zone, zone_of
 
 #: Allowance for clocks that run behind when deciding whether a CA is already valid.
 DEFAULT_CLOCK_SKEW_SECONDS = 300
@@ -58,6 +58,27 @@ def _valid_for(facts: CertificateFacts, now: dt.datetime, needed: dt.timedelta) 
     return facts.not_before <= now + DEFAULT_CLOCK_SKEW and facts.not_after - now >= needed
 
 
+def valid_cas(
+    entries: Sequence[KnownEntry], now: dt.datetime, min_days_remaining: int = 0
+) -> set[str]:
+    """Fingerprints of the distinct CAs among ``entries`` already valid and valid for
+    ``min_days_remaining`` more days: what ``zone_coverage`` counts (audit reports it)."""
+    needed = min_days_remaining * _ONE_DAY
+    return {e.facts.sha256_fingerprint for e in entries if _valid_for(e.facts, now, needed)}
+
+
+def has_successor(entry: KnownEntry, members: Sequence[KnownEntry], now: dt.datetime) -> bool:
+    """Another CA of the zone, already valid, that expires later: what ``rotation_ready``
+    asks of a CA inside its warning window (audit reports it for the earliest-expiring CA)."""
+    facts = entry.facts
+    return any(
+        other.facts.sha256_fingerprint != facts.sha256_fingerprint
+        and other.facts.not_after > facts.not_after
+        and other.facts.not_before <= now + DEFAULT_CLOCK_SKEW
+        for other in members
+    )
+
+
 def _listing(entries: Sequence[KnownEntry], now: dt.datetime) -> str:
     parts = []
     for entry in sorted(entries, key=lambda e: e.facts.not_after):
@@ -77,8 +98,11 @@ def _checked_files(members: Sequence[KnownEntry]) -> bool:
 
 
 def _scope(members: Sequence[KnownEntry]) -> str:
-    """``After this deployment zone 023e…c353`` or ``This set of CAs for zone 023e…c353``."""
+    """``After this deployment zone 023e…c353``, ``This set of CAs for zone 023e…c353``, or
+    ``Live zone 023e…c353`` (audit)."""
     place = members[0].place
+    if all(member.place.kind == LIVE_KIND for member in members):
+        return f"Live {zone(place.zone_id)}"
     if not _checked_files(members):
         return f"After this deployment {zone(place.zone_id)}"
     if place.zone_id:
@@ -116,10 +140,9 @@ def zone_coverage(
     pending: Sequence[Place] = (),
 ) -> ZoneReport:
     """Every zone with entries keeps ``min_valid_cas`` distinct CAs valid long enough."""
-    needed = min_days_remaining * _ONE_DAY
     violations, undecided, untouched = [], [], []
     for zone_id, members in sorted(_by_zone(entries).items()):
-        good = {e.facts.sha256_fingerprint for e in members if _valid_for(e.facts, now, needed)}
+        good = valid_cas(members, now, min_days_remaining)
         if len(good) >= min_valid_cas:
             continue
         if _undecidable(zone_id, pending):
@@ -162,13 +185,7 @@ def rotation_ready(
             facts = entry.facts
             if facts.not_after - now >= window:
                 continue
-            has_successor = any(
-                other.facts.sha256_fingerprint != facts.sha256_fingerprint
-                and other.facts.not_after > facts.not_after
-                and other.facts.not_before <= now + DEFAULT_CLOCK_SKEW
-                for other in members
-            )
-            if has_successor:
+            if has_successor(entry, members, now):
                 continue
             if _undecidable(zone_id, pending):
                 undecided.append(zone_id)

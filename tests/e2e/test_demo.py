@@ -44,8 +44,13 @@ def test_the_demo_deploys_rotates_refreshes_and_destroys_on_the_emulator(
     assert "+ 1 created" in out
     assert "- 1 deleted" in out
     assert "opts in explicitly (allowEmptyZone: true)" in out
+    # The dangerous rotation (before the origin is reissued) is refused with its fix.
+    refused = out[out.index("== Rotating") : out.index("== After")]
+    assert "[mandatory] [severity: critical]  origin-ca-covers-origins" in refused
+    assert "origin origin.demo.example in zone 023e…c353 would not be authenticated" in refused
+    assert "upload 'CN=Demo Origin Root 2026,O=Trust Store Demo', which issued" in refused
     # Rotation: the new entry is uploaded before the old one is deleted.
-    rotation = out[out.index("== Rotating") :]
+    rotation = out[out.index("== After") :]
     assert rotation.index("API: POST") < rotation.index("API: DELETE")
     assert "0 entries left in the demo zone" in out
     assert "must-not-be-used" not in out + done.stderr

@@ -142,6 +142,7 @@ def test_resource_and_stack_policies_are_split_as_designed() -> None:
         "origin-ca-no-duplicates",
         "origin-ca-post-quantum-only",
         "origin-ca-policy-config",
+        "origin-ca-covers-origins",
     }
     assert len(resource) == 7
 

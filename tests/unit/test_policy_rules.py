@@ -499,6 +499,7 @@ def test_catalogue_names_levels_and_descriptions() -> None:
         "origin-ca-rotation-ready": Level.ADVISORY,
         "origin-ca-no-duplicates": Level.MANDATORY,
         "origin-ca-post-quantum-only": Level.ADVISORY,
+        "origin-ca-covers-origins": Level.MANDATORY,
         "origin-ca-policy-config": Level.MANDATORY,
     }
     for spec in ALL_SPECS:
