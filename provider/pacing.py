@@ -29,6 +29,9 @@ from provider.errors import ConfigurationError
 
 #: The environment variable read by ``process_pacer`` (as the provider's other CLOUDFLARE_*).
 ENV_RATE_LIMIT = "CLOUDFLARE_RATE_LIMIT"
+#: The stack config key (project namespace) read by the provider's ``configure``; wins over
+#: the environment.
+CONFIG_RATE_LIMIT = "rateLimit"
 #: Cloudflare's documented global limit: 1,200 requests per 5 minutes per user.
 CLOUDFLARE_LIMIT_REQUESTS = 1200
 CLOUDFLARE_LIMIT_SECONDS = 300.0

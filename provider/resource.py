@@ -58,7 +58,7 @@ from policies.trust_rules.resource_type import (
     ZONE_ID,
     EntryStatus,
 )
-from provider import host_errors, zone_safety
+from provider import host_errors, pickling, profiling, progress, zone_safety
 from provider.client import TrustStoreClient, certificate_identity
 from provider.config import (
     CONFIG_API_KEY,
@@ -78,6 +78,13 @@ from provider.errors import (
     NotActiveError,
     NotFoundError,
     TrustStoreError,
+)
+from provider.pacing import (
+    CONFIG_RATE_LIMIT,
+    Pacer,
+    configure_process_pacer,
+    parse_rate_limit,
+    process_pacer,
 )
 from provider.properties import (
     ADOPTED,
@@ -129,6 +136,7 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
 
         Check and diff need no credentials, so a preview works without them.
         """
+        profiling.start_from_env()  # benchmarks only (PROVIDER_PROFILE_DIR)
         config = {key: req.config.get(key) for key in _CONFIG_KEYS}
         #: Settings the user gave in stack config: messages name them rather than env vars.
         self.config_keys = frozenset(key for key, value in config.items() if value)
@@ -136,8 +144,12 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
         self._client_or_error: TrustStoreClient | TrustStoreError
         try:
             settings = resolve_settings(config)
+            pacer = configure_pacing(req.config.get(CONFIG_RATE_LIMIT))
             self._client_or_error = TrustStoreClient(
-                settings.credentials, base_url=settings.base_url
+                settings.credentials,
+                base_url=settings.base_url,
+                pacer=pacer,
+                on_pacing_wait=progress.on_pacing_wait(str(pacer.limit)) if pacer else None,
             )
         except TrustStoreError as exc:
             self._client_or_error = exc
@@ -346,6 +358,15 @@ class CustomOriginTrustStoreProvider(ResourceProvider):
             raise
 
 
+def configure_pacing(configured: object) -> Pacer | None:
+    """The process's pacer: the stack's ``rateLimit`` when set (it wins over
+    ``CLOUDFLARE_RATE_LIMIT``), else the environment's, else Cloudflare's limit."""
+    if isinstance(configured, str) and configured.strip():
+        source = f"Stack config {CONFIG_RATE_LIMIT}"
+        return configure_process_pacer(parse_rate_limit(configured, source=source))
+    return process_pacer()
+
+
 def _may_be_duplicate(exc: ApiError) -> bool:
     """A plain client error (not auth, ACM, rate limit, server): Cloudflare's code for a
     duplicate is undocumented, so any 4xx refusal of an upload is checked against a listing."""
@@ -504,6 +525,7 @@ class CustomOriginTrustStore(DynamicResource, module=DYNAMIC_MODULE, name=DYNAMI
     ) -> None:
         props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
         props.update(dict.fromkeys(python_name(key) for key in ALL_OUTPUTS))
+        pickling.flatten()  # else thousands of entries hit Pulumi's RecursionError
         super().__init__(CustomOriginTrustStoreProvider(), resource_name, props, opts)
 
     def translate_input_property(self, prop: str) -> str:
