@@ -20,13 +20,13 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import cryptography
 
+from policies.atomic_file import write_atomically
 from policies.trust_rules import errors
 from policies.trust_rules.catalog import entry_for
 from policies.trust_rules.certificates import CertificateFacts
@@ -182,12 +182,5 @@ class FactsCache:
         keys = list(self._entries)[-MAX_ENTRIES:]
         document = {"format": CACHE_FORMAT, "entries": {k: self._entries[k] for k in keys}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".check-facts-", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(document, out, separators=(",", ":"))
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps(document, separators=(",", ":")), mode=0o600)
         self._changed = False

@@ -9,10 +9,7 @@ file is written next to its final name and renamed over it, so the collector nev
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from policies.audit.result import AuditResult
 from policies.audit.snapshot import LiveEntry
@@ -125,19 +122,3 @@ def exposition(result: AuditResult) -> str:
     m.add("audit_errors", {}, len(result.errors))
     m.add("audit_zones", {}, len(result.zones))
     return "\n".join(m.lines()) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file in ``path``'s folder, then rename it over ``path``."""
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from policies import reporting
+from policies.atomic_file import write_atomically
 from policies.audit import outputs, prometheus
 from policies.audit.collect import collect
 from policies.audit.findings import AuditContext, audit_zone
@@ -117,7 +118,7 @@ def run(
         )
     if args.prometheus is not None:
         try:
-            prometheus.write_atomically(args.prometheus, prometheus.exposition(result))
+            write_atomically(args.prometheus, prometheus.exposition(result))
         except OSError as exc:
             print(
                 f"error: --prometheus {printable(str(args.prometheus))}: cannot write it "

@@ -9,15 +9,14 @@ of origin-ca-covers-origins. Exit status: 0 when the chain was captured, 2 on an
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from policies.atomic_file import write_atomically
 from policies.trust_rules.origins import name_of
 from policies.trust_rules.printable import printable
 
@@ -58,23 +57,6 @@ def describe(chain: Sequence[x509.Certificate]) -> list[str]:
     return lines
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader
-    never sees half a chain and a failure leaves the old file as it was."""
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     from policies.origin_probe import ProbeError, fetch_chain, parse_origin
 
@@ -94,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(describe(chain)))
     if args.out is not None:
         try:
-            write_atomically(args.out, chain_pem(chain))
+            write_atomically(args.out, chain_pem(chain), encoding="ascii")
         except OSError as error:
             shown = printable(str(args.out))
             print(f"error: cannot write {shown}: {error.strerror or error}", file=sys.stderr)
