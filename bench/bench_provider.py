@@ -79,11 +79,13 @@ class Project:
         )
         self.stack = PulumiStack(self.dir, env, bin_dir=bin_dir, stack="bench")
 
-    def timed(self, operation: str) -> float:
+    def timed(self, operation: str, *extra: str) -> float:
         """Wall time in seconds of one ``pulumi <operation>`` (up, refresh, destroy), run as a
         raw command: Automation API's structured ``up`` adds two CLI calls (outputs, history)
         that are not the engine's or the provider's cost."""
-        args = [operation] if operation == "preview" else [operation, "--yes", "--skip-preview"]
+        args = [operation, *extra]
+        if operation != "preview":
+            args += ["--yes", "--skip-preview"]
         started = time.perf_counter()
         self.stack.run(*args)
         return time.perf_counter() - started

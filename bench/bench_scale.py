@@ -30,17 +30,16 @@ import shutil
 import statistics
 import tempfile
 import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import bench_provider
 from bench.bench_provider import TOKEN, root_pem
 from emulator.process import EmulatorProcess
 from provider.pacing import parse_rate_limit
 from scripts import noop_resource, pulumi_driver
-from scripts.pulumi_driver import PulumiStack, isolated_env, write_project
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STACK_PROGRAM = (REPO_ROOT / "__main__.py").read_text()
@@ -100,32 +99,13 @@ class RssSampler:
                 continue
 
 
-class Project:
-    """A project with its own PULUMI_HOME and file backend, and its stack."""
+class Project(bench_provider.Project):
+    """``bench_provider``'s project, also sampling the provider's peak memory."""
 
-    def __init__(
-        self, root: Path, name: str, program: str, extra_env: dict[str, str], bin_dir: Path
-    ) -> None:
-        self.dir = write_project(root / name, name=f"bench-{name}", program=program)
-        (self.dir / "home").mkdir()
-        (self.dir / "backend").mkdir()
-        env = isolated_env(
-            self.dir / "home",
-            self.dir / "backend",
-            passphrase="bench",  # noqa: S106 - throwaway state
-            extra=extra_env,
-        )
-        self.stack = PulumiStack(self.dir, env, bin_dir=bin_dir, stack="bench")
-
-    def timed(self, *args: str) -> tuple[float, int]:
+    def timed_with_rss(self, operation: str, *extra: str) -> tuple[float, int]:
         """Wall seconds and the provider's peak RSS (KiB) of one raw ``pulumi`` command."""
-        command = list(args)
-        if command[0] != "preview":
-            command += ["--yes", "--skip-preview"]
         with RssSampler(self.dir) as sampler:
-            started = time.perf_counter()
-            self.stack.run(*command)
-            elapsed = time.perf_counter() - started
+            elapsed = self.timed(operation, *extra)
         return elapsed, sampler.peak_kib
 
 
@@ -187,11 +167,11 @@ def section_up(args: argparse.Namespace, root: Path, bin_dir: Path) -> Project:
         trust.timed("preview")
         noop_times, trust_times, noop_rss, trust_rss = [], [], [], []
         for _ in range(args.rounds):
-            seconds, rss = noop.timed("up")
+            seconds, rss = noop.timed_with_rss("up")
             noop_times.append(seconds)
             noop_rss.append(rss)
             emulator.control.clear_requests()
-            seconds, rss = trust.timed("up")
+            seconds, rss = trust.timed_with_rss("up")
             trust_times.append(seconds)
             trust_rss.append(rss)
             total, limited, failed = requests_summary(emulator.control.requests())
@@ -240,7 +220,7 @@ def section_paced(args: argparse.Namespace, root: Path, bin_dir: Path) -> None:
         if args.warm_up:
             paced.timed("preview")
         emulator.control.clear_requests()
-        seconds, _ = paced.timed("up")
+        seconds = paced.timed("up")
         total, limited, failed = requests_summary(emulator.control.requests())
         live = len(emulator.control.state())
     floor = total / limit.per_second
@@ -260,8 +240,8 @@ def section_pack(trust: Project) -> None:
     trust.timed("preview", "--policy-pack", pack)
     without, with_pack = [], []
     for _ in range(2):
-        without.append(trust.timed("preview")[0])
-        with_pack.append(trust.timed("preview", "--policy-pack", pack)[0])
+        without.append(trust.timed("preview"))
+        with_pack.append(trust.timed("preview", "--policy-pack", pack))
     bare, packed = statistics.median(without), statistics.median(with_pack)
     print(f"pack overhead: preview of {count} entries ({entries} CAs per zone)")
     print(f"  without the pack {bare:.2f} s, with it {packed:.2f} s: ratio {packed / bare:.2f}")
