@@ -64,6 +64,12 @@ FAST_RETRY = RetryPolicy(
 )
 
 
+#: The same waits with three attempts, where a test counts them.
+FAST_RETRY_3 = RetryPolicy(
+    max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01
+)
+
+
 def pickled_globals(encoded: str) -> list[tuple[str, str]]:
     """The ``(module, name)`` of every global a base64 pickle (a dynamic resource's
     ``__provider`` in state) loads, read from its opcodes without unpickling it.

@@ -12,7 +12,7 @@ import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,32 @@ def _context(served: Served, folder: Path, tag: str) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_file, key_file)
     return context
+
+
+@contextlib.contextmanager
+def _serving(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """Accept connections on 127.0.0.1 in a thread, passing each to ``handle``; yields the port."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    client, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                handle(client)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            yield listener.getsockname()[1]
+        finally:
+            stop.set()
+            thread.join(timeout=5)
 
 
 @contextlib.contextmanager
@@ -59,62 +85,29 @@ def tls_server(
             return None
 
         context.sni_callback = pick  # type: ignore[assignment]
-        with socket.create_server(("127.0.0.1", 0)) as listener:
-            listener.settimeout(0.2)
-            stop = threading.Event()
 
-            def serve() -> None:
-                while not stop.is_set():
-                    try:
-                        client, _ = listener.accept()
-                    except TimeoutError:
-                        continue
-                    except OSError:
-                        return
-                    client.settimeout(5)
-                    with (
-                        contextlib.suppress(OSError),
-                        context.wrap_socket(client, server_side=True) as tls,
-                    ):
-                        tls.recv(1)
-                    client.close()
+        def handshake(client: socket.socket) -> None:
+            client.settimeout(5)
+            with contextlib.suppress(OSError), context.wrap_socket(client, server_side=True) as tls:
+                tls.recv(1)
+            client.close()
 
-            thread = threading.Thread(target=serve, daemon=True)
-            thread.start()
-            try:
-                yield listener.getsockname()[1]
-            finally:
-                stop.set()
-                thread.join(timeout=5)
+        with _serving(handshake) as port:
+            yield port
 
 
 @contextlib.contextmanager
 def plain_server(greeting: bytes = b"HTTP/1.1 400 Bad Request\r\n\r\n") -> Iterator[int]:
     """A TCP server that answers with plain text: not TLS."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(0.2)
-        stop = threading.Event()
 
-        def serve() -> None:
-            while not stop.is_set():
-                try:
-                    client, _ = listener.accept()
-                except TimeoutError:
-                    continue
-                except OSError:
-                    return
-                with client, contextlib.suppress(OSError):
-                    client.settimeout(2)
-                    client.recv(4096)
-                    client.sendall(greeting)
+    def answer(client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            client.settimeout(2)
+            client.recv(4096)
+            client.sendall(greeting)
 
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        try:
-            yield listener.getsockname()[1]
-        finally:
-            stop.set()
-            thread.join(timeout=5)
+    with _serving(answer) as port:
+        yield port
 
 
 @contextlib.contextmanager

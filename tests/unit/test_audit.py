@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,17 +29,14 @@ from provider.client import TrustStoreClient
 from provider.credentials import ApiToken
 from provider.entries import EntryStatus, TrustStoreEntry
 from provider.pacing import Pacer, RateLimit
-from provider.retry import RetryPolicy
 from scripts.certs import NOW, expiring_in, root_ca
-from tests.common import ZONE_ID
+from tests.common import LOCAL_URL, ZONE_ID
 from tests.unit.test_check_formats import sarif_validator
 
 TOKEN = "audit-token-0123456789abcdef0123456789"
-LOCAL_URL = "http://localhost/client/v4"
 OTHER = "11111111111111111111111111111111"
 EMPTY = "22222222222222222222222222222222"
 DAY = dt.timedelta(days=1)
-FAST = RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
 
 
 @pytest.fixture
@@ -51,15 +47,8 @@ def emulator_config(request: pytest.FixtureRequest) -> EmulatorConfig:
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> Iterator[TrustStoreClient]:
-    with TrustStoreClient(
-        ApiToken(TOKEN),
-        base_url=LOCAL_URL,
-        retry=FAST,
-        transport=EmulatorTransport(emulator),
-        pacer=None,
-    ) as made:
-        yield made
+def client(emulator_client: TrustStoreClient) -> TrustStoreClient:
+    return emulator_client
 
 
 @dataclass

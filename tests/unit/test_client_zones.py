@@ -3,8 +3,6 @@ pages, retried, paced and with errors that say what to do, against the in-proces
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from emulator import Emulator, EmulatorConfig
@@ -13,12 +11,10 @@ from provider.client import MAX_ZONE_PAGES, ZONE_PAGE_SIZE, TrustStoreClient
 from provider.credentials import ApiToken
 from provider.errors import AuthenticationError, MalformedResponseError, ServerError
 from provider.pacing import Pacer, RateLimit
-from provider.retry import RetryPolicy
 from scripts.certs import root_ca
+from tests.common import FAST_RETRY_3, LOCAL_URL
 
 TOKEN = "zones-token-0123456789abcdef0123456789"
-LOCAL_URL = "http://localhost/client/v4"
-FAST = RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
 
 
 def zone_id(number: int) -> str:
@@ -31,15 +27,8 @@ def emulator_config() -> EmulatorConfig:
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> Iterator[TrustStoreClient]:
-    with TrustStoreClient(
-        ApiToken(TOKEN),
-        base_url=LOCAL_URL,
-        retry=FAST,
-        transport=EmulatorTransport(emulator),
-        pacer=None,
-    ) as made:
-        yield made
+def client(emulator_client: TrustStoreClient) -> TrustStoreClient:
+    return emulator_client
 
 
 def zone_pages(emu: Emulator) -> list[tuple[str, str, str | None, int | None]]:
@@ -100,7 +89,7 @@ def test_a_token_without_zone_read_is_told_what_to_do(emulator: Emulator) -> Non
         TrustStoreClient(
             ApiToken("wrong-token-0123456789abcdef"),
             base_url=LOCAL_URL,
-            retry=FAST,
+            retry=FAST_RETRY_3,
             transport=EmulatorTransport(emulator),
             pacer=None,
         ) as client,
@@ -129,7 +118,7 @@ def test_a_listing_that_never_ends_is_refused(emulator: Emulator) -> None:
         TrustStoreClient(
             ApiToken(TOKEN),
             base_url=LOCAL_URL,
-            retry=FAST,
+            retry=FAST_RETRY_3,
             transport=httpx.MockTransport(endless),
             pacer=None,
         ) as client,
