@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 
 from policies.trust_rules.catalog import BLOCKING_LEVELS, Level, PolicySpec
 from policies.trust_rules.certificates import CertificateFacts
-from policies.trust_rules.outcomes import whole_days
+from policies.trust_rules.outcomes import Evaluation, whole_days
 
 TOOL_NAME = "cf-origin-trust-store"
 SARIF_VERSION = "2.1.0"
@@ -79,6 +79,30 @@ def status_for(level: Level, violated: bool) -> Status:
     if not violated:
         return Status.PASSED
     return Status.FAILED if level in BLOCKING_LEVELS else Status.WARNED
+
+
+def evaluation_results(
+    policy: str,
+    level: Level,
+    target: Target,
+    evaluation: Evaluation,
+    locate: Callable[[str], Target | None],
+) -> list[Result]:
+    """The results of one rule's verdict, shared by ``check`` and ``audit``: one per violation,
+    at the place ``locate`` finds for its urn (else ``target``). A violation the change leaves
+    as it was is reported, never counted as blocking (never block a zone's fix)."""
+    if evaluation.not_applicable is not None:
+        return [Result(policy, level, target, Status.NOT_APPLICABLE, evaluation.not_applicable)]
+    if not evaluation.violations:
+        return [Result(policy, level, target, Status.PASSED, "; ".join(evaluation.notes))]
+    results = []
+    for violation in evaluation.violations:
+        located = locate(violation.urn or "") or target
+        status = status_for(level, violated=True)
+        if not violation.refusable and status is Status.FAILED:
+            status = Status.WARNED
+        results.append(Result(policy, level, located, status, violation.message))
+    return results
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from policies import reporting
 from policies.audit.origins import LiveOrigin, judge, origin_target
 from policies.audit.snapshot import LiveEntry, Managed, ZoneSnapshot
 from policies.commands.check import PolicyConfig
-from policies.reporting import Result, Status, Target
+from policies.reporting import Result, Target
 from policies.trust_rules import zone_rules
 from policies.trust_rules.catalog import (
     ENTRY_STATUS,
@@ -115,19 +115,11 @@ def _from_evaluation(
     evaluation: Evaluation,
     by_id: Mapping[str, LiveEntry],
 ) -> list[Result]:
-    if evaluation.not_applicable is not None:
-        return [Result(policy, level, target, Status.NOT_APPLICABLE, evaluation.not_applicable)]
-    if not evaluation.violations:
-        return [Result(policy, level, target, Status.PASSED, "; ".join(evaluation.notes))]
-    results = []
-    for violation in evaluation.violations:
-        named = by_id.get(violation.urn or "")
-        located = target if named is None else entry_target(named)
-        status = reporting.status_for(level, violated=True)
-        if not violation.refusable and status is Status.FAILED:
-            status = Status.WARNED  # as check does: reported, never counted as blocking
-        results.append(Result(policy, level, located, status, violation.message))
-    return results
+    def locate(urn: str) -> Target | None:
+        named = by_id.get(urn)
+        return None if named is None else entry_target(named)
+
+    return reporting.evaluation_results(policy, level, target, evaluation, locate)
 
 
 # --- the checks --------------------------------------------------------------------------------

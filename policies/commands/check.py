@@ -21,7 +21,7 @@ from pathlib import Path
 from policies import ca_files, check_origins, reporting
 from policies.check_cache import FactsCache, default_cache_dir
 from policies.reading import FileRefused, read_certificate_file
-from policies.reporting import Report, Result, Status, Target
+from policies.reporting import Report, Result, Target
 from policies.trust_rules.catalog import (
     ALL_POLICIES_KEY,
     ALL_SPECS,
@@ -125,26 +125,16 @@ def _zone_target(zone_id: str | None) -> Target:
 def _results(
     policy: str, level: Level, target: Target, evaluation: Evaluation, files: Mapping[str, Entry]
 ) -> list[Result]:
-    if evaluation.not_applicable is not None:
-        return [Result(policy, level, target, Status.NOT_APPLICABLE, evaluation.not_applicable)]
-    if not evaluation.violations:
-        return [Result(policy, level, target, Status.PASSED, "; ".join(evaluation.notes))]
-    results = []
-    for violation in evaluation.violations:
+    def locate(urn: str) -> Target | None:
         # Zone rules name the file that triggered a violation (its place's urn is the file).
-        named = files.get(violation.urn or "")
-        located = (
-            target
-            if named is None
-            else Target(
-                target.label, target.kind, target.zone_id, named.place.resource, facts=named.facts
-            )
+        named = files.get(urn)
+        if named is None:
+            return None
+        return Target(
+            target.label, target.kind, target.zone_id, named.place.resource, facts=named.facts
         )
-        status = reporting.status_for(level, violated=True)
-        if not violation.refusable and status is Status.FAILED:
-            status = Status.WARNED  # left as it was: reported, never refused
-        results.append(Result(policy, level, located, status, violation.message))
-    return results
+
+    return reporting.evaluation_results(policy, level, target, evaluation, locate)
 
 
 def evaluate(
