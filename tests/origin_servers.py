@@ -1,4 +1,4 @@
-"""Real TLS servers on loopback presenting chains built in code (``tests.certs``).
+"""Real TLS servers on loopback presenting chains built in code (``scripts.certs``).
 
 Each server runs its accept loop in a thread, completes the handshake with Python's ``ssl`` and
 closes the connection: enough for a client to capture the presented chain. A server can pick its

@@ -17,7 +17,7 @@ import pytest
 
 from provider.resource import TYPE_TOKEN
 from provider.zone_component import COMPONENT_TYPE, component_name
-from tests.certs import CertSpec, build, root_ca
+from scripts.certs import CertSpec, build, root_ca
 from tests.fixtures.stack import StackFactory, TrustStoreStack
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.certs import root_ca
+from scripts.certs import root_ca
 from tests.fixtures.stack import StackFactory
 
 pytestmark = pytest.mark.e2e
