@@ -278,14 +278,17 @@ def coverage(snapshot: ZoneSnapshot, context: AuditContext) -> Coverage:
     known = [k for _, k in pairs]
     active = [k for entry, k in pairs if entry.api.status == EntryStatus.ACTIVE]
     min_days = _whole_setting(context, ZONE_COVERAGE.name, "minDaysRemaining")
+    skew = _whole_setting(context, ZONE_COVERAGE.name, "clockSkewSeconds")
     earliest = min(known, key=lambda k: k.facts.not_after, default=None)
     return Coverage(
-        usable_now=len(zone_rules.valid_cas(active, context.now)),
-        usable_after=len(zone_rules.valid_cas(known, context.now, min_days)),
+        usable_now=len(zone_rules.valid_cas(active, context.now, 0, skew)),
+        usable_after=len(zone_rules.valid_cas(known, context.now, min_days, skew)),
         min_days_remaining=min_days,
         earliest_expiry=None if earliest is None else earliest.facts.not_after,
         successor_exists=(
-            None if earliest is None else zone_rules.has_successor(earliest, known, context.now)
+            None
+            if earliest is None
+            else zone_rules.has_successor(earliest, known, context.now, skew)
         ),
     )
 

@@ -15,12 +15,11 @@ from pathlib import Path
 from policies.audit.snapshot import Managed
 from policies.reading import FileRefused, read_text_file
 from policies.trust_rules.printable import printable
-from policies.trust_rules.resource_type import TRUST_STORE_TYPES
+from policies.trust_rules.resource_type import TRUST_STORE_TYPES, ZONE_ID
 
 #: A checkpoint holds every resource with its inputs and outputs (a few KiB per certificate):
 #: 256 MiB is tens of thousands of entries, and still a bounded read.
 MAX_STATE_BYTES = 256 << 20
-ZONE_ID_KEY = "zoneId"
 _URN_PARTS = 4
 
 
@@ -49,7 +48,7 @@ def _zone_of(resource: Mapping[str, object]) -> str | None:
     for key in ("outputs", "inputs"):
         properties = resource.get(key)
         if isinstance(properties, Mapping):
-            zone_id = properties.get(ZONE_ID_KEY)
+            zone_id = properties.get(ZONE_ID)
             if isinstance(zone_id, str) and zone_id:
                 return zone_id.lower()
     return None

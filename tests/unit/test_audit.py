@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from emulator import Emulator, EmulatorConfig
 from emulator.transport import EmulatorTransport
-from policies.audit.findings import AuditContext, audit_zone
+from policies.audit.findings import AuditContext, audit_zone, coverage
 from policies.audit.run import run
 from policies.audit.snapshot import LiveEntry, ZoneSnapshot
 from policies.cli import build_parser
@@ -278,6 +278,19 @@ def test_zone_coverage_now_and_after_min_days(client: TrustStoreClient) -> None:
     coverage = [f for f in result.findings() if f["policy"] == "origin-ca-zone-coverage"]
     assert [f["zoneId"] for f in coverage] == [ZONE_ID]
     assert str(coverage[0]["message"]).startswith("Live zone 023e…c353 keeps 0 CA(s) valid")
+
+
+def test_coverage_allows_the_configured_clock_skew() -> None:
+    """A CA whose notBefore is 10 minutes ahead counts once clockSkewSeconds allows it, as
+    origin-ca-zone-coverage itself counts it (the default allows 5 minutes)."""
+    earliest = expiring_in(60 * DAY, "Expiring Root").pem
+    successor = root_ca("Backdated Successor", not_before=NOW + dt.timedelta(minutes=10)).pem
+    snapshot = _snapshot(earliest, successor)
+    default = coverage(snapshot, AuditContext(load_config({}), NOW))
+    assert (default.usable_now, default.usable_after, default.successor_exists) == (1, 1, False)
+    lenient = load_config({"origin-ca-zone-coverage": {"clockSkewSeconds": 900}})
+    allowed = coverage(snapshot, AuditContext(lenient, NOW))
+    assert (allowed.usable_now, allowed.usable_after, allowed.successor_exists) == (2, 2, True)
 
 
 def test_rotation_without_successor_is_reported(client: TrustStoreClient) -> None:
