@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from provider.resource import TYPE_TOKEN
+from policies.trust_rules.resource_type import DYNAMIC_TYPE
 from provider.zone_component import COMPONENT_TYPE, component_name
 from scripts.certs import CertSpec, build, root_ca
 from tests.fixtures.stack import StackFactory, TrustStoreStack
@@ -52,7 +52,7 @@ def writes(stack: TrustStoreStack) -> list[tuple[str, str]]:
 
 
 def entry_urns(stack: TrustStoreStack) -> dict[str, dict[str, Any]]:
-    return {r["urn"]: r for r in stack.workspace.resources(TYPE_TOKEN)}
+    return {r["urn"]: r for r in stack.workspace.resources(DYNAMIC_TYPE)}
 
 
 def ids_of(stack: TrustStoreStack, zone: str) -> set[str]:
@@ -110,7 +110,7 @@ def test_zones_are_added_moved_and_removed_and_files_renamed_without_touching_th
     assert judged.returncode != 0, judged
     soon_name = stack.resource_name("../cas-b/soon", ZONE_B)
     assert re.search(
-        rf"\[mandatory\] (\[severity: \w+\] )? *origin-ca-not-near-expiry +\({TYPE_TOKEN}:"
+        rf"\[mandatory\] (\[severity: \w+\] )? *origin-ca-not-near-expiry +\({DYNAMIC_TYPE}:"
         rf" {soon_name}\)",
         judged.output,
     ), judged
