@@ -7,7 +7,9 @@ advice to the letter; the emulator's state and request log are the witnesses.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import signal
 import subprocess
 import textwrap
@@ -213,6 +215,21 @@ def start_up(stack: TrustStoreStack) -> subprocess.Popen[str]:
     )
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs (read from /proc: no extra dependency)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
 def kill_during(stack: TrustStoreStack, method: str) -> None:
     """SIGKILL the CLI while the emulator holds a ``method`` request (a delay fault), then let
     that request finish on the server, as Cloudflare would."""
@@ -224,11 +241,17 @@ def kill_during(stack: TrustStoreStack, method: str) -> None:
         assert time.monotonic() < deadline, "the delayed request never came"
         assert cli.poll() is None, "the CLI ended before the delayed request"
         time.sleep(0.1)
+    plugins = descendants(cli.pid)
     cli.send_signal(signal.SIGKILL)
     cli.wait()
     while not all(r["status"] is not None for r in stack.api_requests()):
         assert time.monotonic() < deadline, "the delayed request never finished"
         time.sleep(0.1)
+    # The killed CLI's plugins (language host, dynamic provider) outlive it until their health
+    # check gives up; end them, as the end of a CI job would, so no test leaves processes.
+    for pid in plugins:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def recover(stack: TrustStoreStack, *, orphaned: bool) -> None:
