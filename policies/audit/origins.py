@@ -18,7 +18,13 @@ from cryptography import x509
 
 from policies.audit.snapshot import ZoneSnapshot
 from policies.commands.check import UsageError
-from policies.origin_probe import DEFAULT_TIMEOUT_SECONDS, Origin, ProbeError, parse_origin
+from policies.origin_probe import (
+    DEFAULT_TIMEOUT_SECONDS,
+    Origin,
+    ProbeError,
+    fetch_chain,
+    parse_origin,
+)
 from policies.reporting import Target
 from policies.trust_rules.origins import (
     CoverageStatus,
@@ -79,7 +85,7 @@ def probe_origins(
     def probe(item: tuple[str, Origin]) -> LiveOrigin:
         zone_id, origin = item
         try:
-            chain = fetch_chain_of(origin, timeout)
+            chain = fetch_chain(origin.host, origin.port, origin.sni, timeout)
         except ProbeError as exc:
             return LiveOrigin(zone_id, origin, error=str(exc))
         return LiveOrigin(zone_id, origin, tuple(chain))
@@ -89,12 +95,6 @@ def probe_origins(
     workers = min(PROBE_CONCURRENCY, len(wanted))
     with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="probe") as pool:
         return tuple(pool.map(probe, wanted))
-
-
-def fetch_chain_of(origin: Origin, timeout: float) -> list[x509.Certificate]:
-    from policies.origin_probe import fetch_chain
-
-    return fetch_chain(origin.host, origin.port, origin.sni, timeout)
 
 
 def _fix(live: LiveOrigin, cas: Sequence[x509.Certificate], reason: str) -> str:
@@ -157,10 +157,11 @@ def origin_target(live: LiveOrigin) -> Target:
 
 
 def probe_errors(origins: Sequence[LiveOrigin]) -> list[tuple[str, str]]:
-    """(zone id, message) for each origin that could not be probed: the audit's errors."""
+    """(zone id, message) for each origin that could not be probed: the audit's errors, said
+    like a zone that could not be read ("zone ID: origin HOST:PORT: why")."""
     found = []
     for live in origins:
         if live.error is not None:
-            reason = live.error.removeprefix(f"{live.origin}: ")  # the label names the origin
-            found.append((live.zone_id, f"{live.label}: {reason}"))
+            # The probe's message already names the origin; the zone goes with the error.
+            found.append((live.zone_id, f"origin {live.error}"))
     return found

@@ -111,11 +111,7 @@ def run(
         collection.zones, now, config, collection.listing_error, probe_errors(origins)
     )
     for zone_id, message in result.errors:
-        where = f"zone {zone_id}" if zone_id else "zone listing"
-        print(
-            f"error: {message if message.startswith('origin ') else where + ': ' + message}",
-            file=err,
-        )
+        print(f"error: {'zone ' + zone_id if zone_id else 'zone listing'}: {message}", file=err)
     if args.prometheus is not None:
         try:
             write_atomically(args.prometheus, prometheus.exposition(result))
