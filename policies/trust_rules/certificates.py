@@ -10,13 +10,14 @@ import base64
 import binascii
 import datetime as dt
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import (
     dsa,
     ec,
@@ -135,6 +136,12 @@ def shorten(text: str, keep: int = SHORT_FINGERPRINT_CHARS) -> str:
 
 def parse_certificate_input(text: object) -> x509.Certificate:
     """Parse the one PEM certificate in ``text``; raise a ``CertificateInputError`` otherwise."""
+    return _parse_certificate_and_der(text)[0]
+
+
+def _parse_certificate_and_der(text: object) -> tuple[x509.Certificate, bytes]:
+    """``parse_certificate_input``, also giving the DER it decoded: the facts hash it and armour
+    it themselves, which is cheaper than asking the parsed certificate for its bytes again."""
     if text is None:
         raise EmptyCertificateError("certificate is missing")
     if isinstance(text, bytes | bytearray):
@@ -175,7 +182,7 @@ def parse_certificate_input(text: object) -> x509.Certificate:
             " RFC 5280 forbids; reissue the CA with a positive serial number"
         )
     try:
-        return x509.load_der_x509_certificate(der)
+        return x509.load_der_x509_certificate(der), der
     except ValueError as exc:
         raise UnparseableCertificateError(
             "certificate block is not a valid DER X.509 certificate"
@@ -208,26 +215,62 @@ def _der_header(der: bytes, at: int) -> tuple[int, int, int] | None:
     return tag, at + 2 + count, int.from_bytes(der[at + 2 : at + 2 + count], "big")
 
 
+def _tbs_elements(der: bytes, count: int) -> list[tuple[int, int, int]]:
+    """The first ``count`` elements of the TBSCertificate after its optional [0] version, as
+    (tag, start of element, end of element); fewer when the DER is malformed or short."""
+    certificate = _der_header(der, 0)
+    tbs = _der_header(der, certificate[1]) if certificate and certificate[0] == 0x30 else None
+    if tbs is None or tbs[0] != 0x30:
+        return []
+    elements: list[tuple[int, int, int]] = []
+    at = tbs[1]
+    while len(elements) < count:
+        element = _der_header(der, at)
+        if element is None or element[1] + element[2] > len(der):
+            break
+        end = element[1] + element[2]
+        if element[0] == 0xA0 and not elements and at == tbs[1]:  # [0] EXPLICIT version
+            at = end
+            continue
+        elements.append((element[0], at, end))
+        at = end
+    return elements
+
+
 def _serial_is_positive(der: bytes) -> bool:
     """Whether the TBSCertificate's serial INTEGER is above zero, read from the DER itself so
     cryptography never parses a bad one (it warns, with its source paths, on serials that are
     negative or zero). Malformed DER answers True: the parser then refuses it properly."""
-    certificate = _der_header(der, 0)
-    tbs = _der_header(der, certificate[1]) if certificate and certificate[0] == 0x30 else None
-    if tbs is None or tbs[0] != 0x30:
+    elements = _tbs_elements(der, 1)
+    if not elements or elements[0][0] != 0x02:
         return True
-    element = _der_header(der, tbs[1])
-    if element is not None and element[0] == 0xA0:  # [0] EXPLICIT version, then the serial
-        element = _der_header(der, element[1] + element[2])
-    if element is None or element[0] != 0x02 or element[1] + element[2] > len(der):
-        return True
-    content = der[element[1] : element[1] + element[2]]
+    _, start, end = elements[0]
+    header = _der_header(der, start)
+    content = der[header[1] : end] if header else b""
     return bool(content) and content[0] < 0x80 and any(content)
+
+
+def _same_issuer_and_subject_der(der: bytes) -> bool:
+    """Whether the issuer and subject Names are the same bytes (then they are the same name;
+    different bytes may still be equal names, which the caller checks the slow way)."""
+    elements = _tbs_elements(der, 5)  # serial, signature, issuer, validity, subject
+    if len(elements) < 5:
+        return False
+    (_, issuer_start, issuer_end), (_, subject_start, subject_end) = elements[2], elements[4]
+    return der[issuer_start:issuer_end] == der[subject_start:subject_end]
 
 
 def canonical_pem(certificate: x509.Certificate) -> str:
     """The PEM Cloudflare stores and returns: 64-column base64, one trailing newline."""
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _pem_armour(der: bytes) -> str:
+    """``canonical_pem`` of the certificate whose DER this is, without a round trip through
+    the parsed certificate (the same bytes: 64-column base64 between the two lines)."""
+    body = base64.b64encode(der).decode("ascii")
+    lines = "\n".join([body[i : i + _PEM_LINE] for i in range(0, len(body), _PEM_LINE)])
+    return f"{_BEGIN_CERTIFICATE}\n{lines}\n{_END_CERTIFICATE}\n"
 
 
 def is_der_framed(data: bytes) -> bool:
@@ -245,9 +288,7 @@ def pem_from_der(data: bytes) -> str:
     """
     if _is_der_private_key(data):
         raise PrivateKeyMaterialError(PRIVATE_KEY_MESSAGE)
-    body = base64.b64encode(data).decode("ascii")
-    lines = "\n".join(body[i : i + _PEM_LINE] for i in range(0, len(body), _PEM_LINE))
-    return f"{_BEGIN_CERTIFICATE}\n{lines}\n{_END_CERTIFICATE}\n"
+    return _pem_armour(data)
 
 
 def _is_der_private_key(data: bytes) -> bool:
@@ -265,26 +306,35 @@ def normalize_pem(text: str) -> str:
     return canonical_pem(parse_certificate_input(text))
 
 
-def certificate_facts(certificate: x509.Certificate) -> CertificateFacts:
-    """Every fact the rules use, derived from one parsed certificate.
+def certificate_facts(certificate: x509.Certificate, der: bytes | None = None) -> CertificateFacts:
+    """Every fact the rules use, derived from one parsed certificate (and its DER, if known).
 
-    Each accessor of the certificate builds fresh Python objects, so each is read once here:
+    Each accessor of the certificate builds fresh Python objects, so each is read once here,
+    and what the DER answers directly (fingerprint, PEM, a self-issued name) is taken from it:
     this function is the hot path when a whole trust store is checked.
     """
+    if der is None:
+        der = certificate.public_bytes(serialization.Encoding.DER)
     public_key = certificate.public_key()
     key_type, key_bits, ec_curve = _describe_key(public_key)
     extensions = certificate.extensions
     basic = _extension(extensions, x509.BasicConstraints)
     key_usage = _extension(extensions, x509.KeyUsage)
-    subject, issuer = certificate.subject, certificate.issuer
-    self_issued = issuer == subject
+    subject = certificate.subject
     subject_text, subject_display = printable(subject.rfc4514_string()), _display_name(subject)
+    if _same_issuer_and_subject_der(der):
+        self_issued, issuer_text, issuer_display = True, subject_text, subject_display
+    else:
+        issuer = certificate.issuer
+        self_issued = issuer == subject
+        issuer_text = subject_text if self_issued else printable(issuer.rfc4514_string())
+        issuer_display = subject_display if self_issued else _display_name(issuer)
     return CertificateFacts(
         subject=subject_text,
         display_name=subject_display,
-        issuer=subject_text if self_issued else printable(issuer.rfc4514_string()),
-        issuer_display_name=subject_display if self_issued else _display_name(issuer),
-        sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
+        issuer=issuer_text,
+        issuer_display_name=issuer_display,
+        sha256_fingerprint=hashlib.sha256(der).hexdigest(),
         serial=certificate.serial_number,
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
@@ -299,7 +349,7 @@ def certificate_facts(certificate: x509.Certificate) -> CertificateFacts:
         key_bits=key_bits,
         ec_curve=ec_curve,
         signature_hash=_signature_hash_name(certificate),
-        normalized_pem=canonical_pem(certificate),
+        normalized_pem=_pem_armour(der),
     )
 
 
@@ -311,12 +361,12 @@ def facts_from_text(text: object) -> CertificateFacts:
     """
     if isinstance(text, str):
         return _facts_of_pem(text)
-    return certificate_facts(parse_certificate_input(text))
+    return certificate_facts(*_parse_certificate_and_der(text))
 
 
 @functools.lru_cache(maxsize=FACTS_CACHE_SIZE)
 def _facts_of_pem(text: str) -> CertificateFacts:
-    return certificate_facts(parse_certificate_input(text))
+    return certificate_facts(*_parse_certificate_and_der(text))
 
 
 def forget_cached_facts() -> None:

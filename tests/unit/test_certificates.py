@@ -6,8 +6,11 @@ import base64
 import datetime as dt
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 
 from policies.trust_rules.certificates import (
     PRIVATE_KEY_MESSAGE,
@@ -375,3 +378,57 @@ def test_facts_are_remembered_per_text_but_refusals_are_not() -> None:
     for _ in range(2):
         with pytest.raises(CertificateBundleError):
             facts_from_text(pem + pem)
+
+
+# --- What the DER answers directly agrees with what cryptography answers ---------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [rsa_key(), ec_key(), ec_key("secp384r1"), ed25519_key()],
+    ids=["rsa", "p256", "p384", "ed25519"],
+)
+def test_facts_from_the_der_equal_the_facts_from_the_parsed_certificate(key: object) -> None:
+    issued = build(CertSpec(common_name="DER Root", key=key))  # type: ignore[arg-type]
+    from_text = facts_from_text(issued.pem)
+    assert from_text == certificate_facts(issued.cert)
+    assert from_text.sha256_fingerprint == issued.cert.fingerprint(hashes.SHA256()).hex()
+    assert from_text.normalized_pem == issued.cert.public_bytes(serialization.Encoding.PEM).decode()
+    assert from_text.is_self_issued
+
+
+def test_the_same_name_in_other_string_types_is_still_self_issued() -> None:
+    """Issuer and subject whose bytes differ (PrintableString vs UTF8String) but whose names
+    are equal: the byte comparison is only a shortcut, the names decide."""
+    key = ec_key()
+    printable_name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "Mixed Root", _ASN1Type.PrintableString)]
+    )
+    utf8_name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "Mixed Root", _ASN1Type.UTF8String)]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(utf8_name)
+        .issuer_name(printable_name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    assert cert.issuer.public_bytes() != cert.subject.public_bytes()
+    facts = facts_from_text(cert.public_bytes(serialization.Encoding.PEM).decode())
+    assert facts.is_self_issued
+    assert facts.self_signature_verifies
+    assert facts.issuer == facts.subject == "CN=Mixed Root"
+
+
+def test_a_certificate_issued_by_another_names_its_issuer() -> None:
+    root = root_ca("Named Root")
+    facts = facts_from_text(intermediate_ca(root, "Named Intermediate").pem)
+    assert not facts.is_self_issued
+    assert not facts.self_signature_verifies
+    assert facts.issuer_display_name == "Named Root"
+    assert facts.display_name == "Named Intermediate"
