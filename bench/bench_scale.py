@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -34,11 +35,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import bench_provider
 from bench.bench_provider import TOKEN, root_pem
 from emulator.process import EmulatorProcess
 from provider.pacing import parse_rate_limit
+from provider.zone_component import COMPONENT_TYPE
 from scripts import noop_resource, pulumi_driver
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +55,30 @@ NOOP_PROGRAM = """
     for i in range({n}):
         pickling.flatten()
         Noop(f"noop-{{i:04d}}", value=f"value-{{i}}")
+"""
+#: The same state as the trust stack (``shape.json``, from its exported state) with no provider
+#: work: what Pulumi itself costs for that many resources carrying that much state.
+SHAPED_PROGRAM = """
+    import json
+    import pathlib
+
+    import pulumi
+
+    from provider import pickling
+    from scripts.noop_resource import Shaped
+
+    shape = json.loads(pathlib.Path("shape.json").read_text())
+    for zone in shape["zones"]:
+        parent = pulumi.ComponentResource(zone["type"], zone["name"])
+        for entry in zone["entries"]:
+            pickling.flatten()
+            Shaped(
+                entry["name"], entry["inputs"], entry["fillers"],
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+        parent.register_outputs(zone["outputs"])
+    for key, value in shape["exports"].items():
+        pulumi.export(key, value)
 """
 UP_TARGET = 1.15
 PACED_TARGET = 1.1
@@ -133,6 +160,32 @@ def trust_project(
     return project
 
 
+def state_shape(deployment: dict[str, Any]) -> dict[str, Any]:
+    """The trust stack's state as ``SHAPED_PROGRAM`` rebuilds it: per component its outputs, per
+    entry its inputs and the lengths of the outputs that are not inputs, and the stack exports."""
+    resources = deployment["deployment"]["resources"]
+    zones: dict[str, dict[str, Any]] = {}
+    for resource in resources:
+        if resource["type"] == COMPONENT_TYPE:
+            name = resource["urn"].rsplit("::", 1)[1]
+            zones[resource["urn"]] = {
+                "type": resource["type"], "name": name,
+                "outputs": resource.get("outputs", {}), "entries": [],
+            }  # fmt: skip
+    exports: dict[str, Any] = {}
+    for resource in resources:
+        if resource["type"] == "pulumi:pulumi:Stack":
+            exports = resource.get("outputs", {})
+        elif resource.get("parent") in zones and resource.get("custom"):
+            inputs = {k: v for k, v in resource.get("inputs", {}).items() if k != "__provider"}
+            outputs = resource.get("outputs", {})
+            fillers = {k: len(json.dumps(v)) for k, v in outputs.items() if k not in inputs}
+            zones[resource["parent"]]["entries"].append(
+                {"name": resource["urn"].rsplit("::", 1)[1], "inputs": inputs, "fillers": fillers}
+            )
+    return {"zones": list(zones.values()), "exports": exports}
+
+
 def bin_folder() -> Path:
     cli = shutil.which("pulumi")
     if cli is None:
@@ -165,7 +218,8 @@ def section_up(args: argparse.Namespace, root: Path, bin_dir: Path) -> Project:
         trust = trust_project(root, "trust", args.zones, per_zone, env, bin_dir)
         noop.timed("preview")  # warm-up: bytecode, first plugin start
         trust.timed("preview")
-        noop_times, trust_times, noop_rss, trust_rss = [], [], [], []
+        shaped = Project(root, "shaped", SHAPED_PROGRAM, noop_resource.PROJECT_ENV, bin_dir)
+        noop_times, trust_times, shaped_times, noop_rss, trust_rss = [], [], [], [], []
         for _ in range(args.rounds):
             seconds, rss = noop.timed_with_rss("up")
             noop_times.append(seconds)
@@ -175,16 +229,29 @@ def section_up(args: argparse.Namespace, root: Path, bin_dir: Path) -> Project:
             trust_times.append(seconds)
             trust_rss.append(rss)
             total, limited, failed = requests_summary(emulator.control.requests())
+            state = json.loads(trust.stack.run("stack", "export").stdout)
+            (shaped.dir / "shape.json").write_text(json.dumps(state_shape(state)))
+            shaped_times.append(shaped.timed("up"))
+            sizes = [len(p.stack.run("stack", "export").stdout) for p in (noop, trust, shaped)]
             print(
-                f"  round: no-op {noop_times[-1]:.2f} s, trust {trust_times[-1]:.2f} s", flush=True
+                f"  round: no-op {noop_times[-1]:.2f} s, trust {trust_times[-1]:.2f} s,"
+                f" same-state no-op {shaped_times[-1]:.2f} s; state sizes (KiB):"
+                f" {', '.join(f'{size / 1024:.0f}' for size in sizes)}",
+                flush=True,
             )
             trust.timed("destroy")
             noop.timed("destroy")
+            shaped.timed("destroy")
     noop_s, trust_s = statistics.median(noop_times), statistics.median(trust_times)
+    shaped_s = statistics.median(shaped_times)
     print(f"up: {entries} entries in {args.zones} zones ({args.zones} ZoneTrustStore components)")
     print(f"  no-op dynamic resources (engine floor), {entries}: {noop_s:7.2f} s  {noop_times}")
     print(f"  trust store entries vs emulator:           {trust_s:7.2f} s  {trust_times}")
     print(f"  ratio: {trust_s / noop_s:.2f} (target <= {UP_TARGET})")
+    print(
+        f"  no-op resources leaving the same state (components, inputs, output sizes, exports):"
+        f" {shaped_s:.2f} s; trust / same-state: {trust_s / shaped_s:.2f}"
+    )
     print(f"  requests in the last up: {total} ({limited} 429, {failed} failed)")
     print(
         f"  provider process peak RSS: trust {max(trust_rss) / 1024:.0f} MiB,"
@@ -284,7 +351,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--zones", type=int, default=250)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--paced-entries", type=int, default=400)
-    parser.add_argument("--rate-limit", default="1200/60")
+    parser.add_argument("--rate-limit", default="1200/300")
     parser.add_argument("--certificates", type=int, default=10_000)
     parser.add_argument("--profile", metavar="DIR")
     parser.add_argument(

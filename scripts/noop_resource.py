@@ -49,3 +49,30 @@ class Noop(DynamicResource, module="noop", name="Noop"):
         self, name: str, value: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(NoopProvider(), name, {"value": value}, opts)
+
+
+class ShapedProvider(ResourceProvider):
+    """Echoes its inputs and adds filler outputs of the given lengths, so that a no-op resource
+    leaves as much state as another resource does (the engine's cost grows with state size)."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = dict(props.get("inputs") or {})
+        outs = {**inputs, **{key: "x" * int(n) for key, n in (props.get("fillers") or {}).items()}}
+        digest = hashlib.sha256(repr(sorted(inputs.items())).encode()).hexdigest()[:32]
+        return CreateResult(id_=digest, outs=outs)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=self.create(news).outs)
+
+
+class Shaped(DynamicResource, module="noop", name="Shaped"):
+    """A no-op dynamic resource with ``inputs`` and filler outputs (name -> length)."""
+
+    def __init__(
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        fillers: dict[str, int],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(ShapedProvider(), name, {"inputs": inputs, "fillers": fillers}, opts)
