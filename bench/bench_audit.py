@@ -10,7 +10,7 @@ with 1,200/300), the other no limit. Three runs, side by side:
 * **paced**: the real CLI in a child process, ``audit --all-zones --json --rate-limit RATE``,
   against the limited server. Its wall time is compared with the pacing floor, requests ÷
   allowed rate (the least time any client can take without a 429); its 429s are counted; its
-  peak RSS is the child's ``ru_maxrss``.
+  peak RSS is the child's own ``VmHWM`` (``bench.memory``).
 * **unpaced**: the same CLI with ``--rate-limit off`` against the unlimited server: the cost of
   the audit itself (client, parsing, rules, JSON).
 * **bare httpx**: a thread pool of the same size issuing the same GETs (listing pages, then one
@@ -25,9 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from bench.memory import wait_sampling_peak
 from emulator import Emulator, EmulatorConfig
 from emulator.server import EmulatorServer
 from provider.pacing import parse_rate_limit
@@ -67,15 +68,16 @@ def run_cli(base_url: str, rate: str) -> tuple[float, int, int]:
     argv = [sys.executable, "-m", "policies", "audit", "--all-zones", "--json"]
     argv += ["--rate-limit", rate, "--concurrency", str(CONCURRENCY)]
     started = time.perf_counter()
-    done = subprocess.run(
-        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"audit failed ({done.returncode}): {done.stderr[:2000]}")
-    zones = len(json.loads(done.stdout)["zones"])
-    # The largest child so far: measured right after the first (paced) run, it is that run's.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=err, text=True)
+        peak = wait_sampling_peak(child)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"audit failed ({child.returncode}): {stderr[:2000]}")
+    zones = len(json.loads(stdout)["zones"])
     return elapsed, zones, peak
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from bench import bench_provider
 from bench.bench_provider import TOKEN, root_pem
+from bench.memory import vm_hwm_kib
 from emulator.process import EmulatorProcess
 from provider.pacing import parse_rate_limit
 from provider.zone_component import COMPONENT_TYPE
@@ -119,11 +120,9 @@ class RssSampler:
                     continue
                 if not os.readlink(proc / "cwd").startswith(str(self.folder)):
                     continue
-                for line in (proc / "status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
             except OSError:
                 continue
+            self.peak_kib = max(self.peak_kib, vm_hwm_kib(proc.name) or 0)
 
 
 class Project(bench_provider.Project):
