@@ -114,6 +114,9 @@ class Report:
     specs: Sequence[PolicySpec]
     levels: Mapping[str, Level]
     summary_extra: Mapping[str, int] = field(default_factory=dict)
+    #: What could not be judged at all (an audit's unreadable zone, say), one message each:
+    #: SARIF then says the run did not succeed, whatever the results.
+    errors: Sequence[str] = ()
 
     def count(self, status: Status) -> int:
         return sum(result.status is status for result in self.results)
@@ -286,8 +289,12 @@ def sarif_document(report: Report) -> dict[str, object]:
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "invocations": [
                     {
-                        "executionSuccessful": True,
+                        "executionSuccessful": not report.errors,
                         "endTimeUtc": report.now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "toolExecutionNotifications": [
+                            {"level": "error", "message": {"text": error}}
+                            for error in report.errors
+                        ],
                     }
                 ],
                 "results": results,

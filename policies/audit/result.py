@@ -61,7 +61,15 @@ class AuditResult:
                 "entries": self.entry_count,
                 "errors": len(self.errors),
             },
+            errors=self.error_lines(),
         )
+
+    def error_lines(self) -> list[str]:
+        """Each error as said on stderr and in SARIF: ``zone <id>: …`` or ``zone listing: …``."""
+        return [
+            f"zone {zone}: {message}" if zone else f"zone listing: {message}"
+            for zone, message in self.errors
+        ]
 
     @property
     def blocked(self) -> bool:

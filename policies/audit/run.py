@@ -110,8 +110,8 @@ def run(
     result = AuditResult(
         collection.zones, now, config, collection.listing_error, probe_errors(origins)
     )
-    for zone_id, message in result.errors:
-        print(f"error: {'zone ' + zone_id if zone_id else 'zone listing'}: {message}", file=err)
+    for line in result.error_lines():
+        print(f"error: {line}", file=err)
     if args.prometheus is not None:
         try:
             write_atomically(args.prometheus, prometheus.exposition(result))

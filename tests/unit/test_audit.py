@@ -567,6 +567,29 @@ def test_sarif_rules_come_from_the_catalog_and_validate(client: TrustStoreClient
     sarif_validator().validate(document)
 
 
+def test_sarif_says_a_run_with_an_unreadable_zone_did_not_succeed(
+    client: TrustStoreClient, emulator: Emulator
+) -> None:
+    healthy_zone(client, ZONE_ID)
+    healthy_zone(client, OTHER)
+    document = json.loads(audit(client, "--zone", ZONE_ID, "--format", "sarif").stdout)
+    (invocation,) = document["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["toolExecutionNotifications"] == []
+    emulator.add_fault("error", status=500, count=10, path_contains=OTHER)
+    result = audit(client, "--zone", ZONE_ID, "--zone", OTHER, "--format", "sarif")
+    assert result.status == 2
+    document = json.loads(result.stdout)
+    sarif_validator().validate(document)
+    (invocation,) = document["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error"
+    assert notification["message"]["text"].startswith(f"zone {OTHER}: ")
+    assert "HTTP 500" in notification["message"]["text"]
+    assert f"error: {notification['message']['text']}" in result.stderr
+
+
 def test_junit_and_github_formats(client: TrustStoreClient) -> None:
     client.upload(ZONE_ID, expiring_in(10 * DAY, "Short Root").pem)
     junit = audit(client, "--zone", ZONE_ID, "--format", "junit")
