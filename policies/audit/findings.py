@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from policies import reporting
-from policies.audit.origins import LiveOrigin, judge, origin_target
+from policies.audit.origins import LiveOrigin, judge, origin_target, zone_cas
 from policies.audit.snapshot import LiveEntry, Managed, ZoneSnapshot
 from policies.commands.check import PolicyConfig
 from policies.reporting import Result, Target
@@ -248,12 +248,14 @@ def drift(snapshot: ZoneSnapshot, context: AuditContext) -> list[Result]:
 
 def live_origins(snapshot: ZoneSnapshot, context: AuditContext) -> list[Result]:
     """``--origin``: each probed origin of the zone against the CAs it serves now."""
+    probed = [o for o in context.origins if o.zone_id == snapshot.zone_id and o.error is None]
+    if not probed:
+        return []
     results: list[Result] = []
     min_days = _whole_setting(context, ORIGIN_COVERAGE.name, "minDaysRemaining")
-    for live in context.origins:
-        if live.zone_id != snapshot.zone_id or live.error is not None:
-            continue
-        problem = judge(live, snapshot, now=context.now, min_days_remaining=min_days)
+    cas = zone_cas(snapshot)
+    for live in probed:
+        problem = judge(live, cas, now=context.now, min_days_remaining=min_days)
         results += _verdict(ORIGIN_COVERAGE.name, context, origin_target(live), problem)
     return results
 

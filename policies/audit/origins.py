@@ -28,6 +28,7 @@ from policies.origin_probe import (
 from policies.reporting import Target
 from policies.trust_rules.origins import (
     CoverageStatus,
+    ca_certificate,
     check_coverage,
     expected_anchor,
     name_of,
@@ -108,19 +109,24 @@ def _fix(live: LiveOrigin, cas: Sequence[x509.Certificate], reason: str) -> str:
     )
 
 
+def zone_cas(snapshot: ZoneSnapshot) -> list[x509.Certificate]:
+    """The CAs the zone serves now (its counted entries), as certificates to verify against."""
+    return [
+        ca_certificate(entry.rules_entry.facts.normalized_pem)
+        for entry in snapshot.entries
+        if entry.counted and entry.rules_entry.facts is not None
+    ]
+
+
 def judge(
     live: LiveOrigin,
-    snapshot: ZoneSnapshot,
+    cas: Sequence[x509.Certificate],
     *,
     now: dt.datetime,
     min_days_remaining: int,
 ) -> str | None:
-    """The problem with one probed origin against its zone's live CAs, or ``None`` (covered)."""
-    cas = [
-        x509.load_pem_x509_certificate(entry.rules_entry.facts.normalized_pem.encode())
-        for entry in snapshot.entries
-        if entry.counted and entry.rules_entry.facts is not None
-    ]
+    """The problem with one probed origin against its zone's live CAs (``zone_cas``), or
+    ``None`` (covered)."""
     coverage = check_coverage(
         live.chain,
         live.origin.server_name,

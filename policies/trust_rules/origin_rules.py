@@ -20,7 +20,14 @@ from cryptography import x509
 
 from ..reading import FileRefused, decode_text, read_file_bytes
 from .errors import PolicyConfigError
-from .origins import Coverage, CoverageStatus, check_coverage, expected_anchor, parse_chain
+from .origins import (
+    Coverage,
+    CoverageStatus,
+    ca_certificate,
+    check_coverage,
+    expected_anchor,
+    parse_chain,
+)
 from .outcomes import CA_SET, FILE_KIND, Entry, Evaluation, Place, Violation, date, zone
 from .printable import echo_input, printable
 from .public_roots import public_roots
@@ -122,11 +129,6 @@ def load_chain(source: str, base: Path) -> list[x509.Certificate]:
         return parse_chain(text)
     except ValueError as error:
         raise ValueError(f"chain file {shown}: {error}") from None
-
-
-@functools.lru_cache(maxsize=1024)
-def _certificate(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +241,7 @@ def origins_covered(
             now=now,
             min_days_remaining=min_days_remaining,
         )
-        after_cas = [_certificate(e.facts.normalized_pem) for e in members]
+        after_cas = [ca_certificate(e.facts.normalized_pem) for e in members]
         roots = public_roots() if not after_cas else ()
         after = judge(after_cas, public_roots=roots)
         if members and all(e.place.kind == FILE_KIND for e in members):
@@ -265,7 +267,7 @@ def origins_covered(
         if any(p.zone_id is None or p.zone_id == zone_id for p in pending):
             notes.append(f"no verdict for {label} until the zone's pending entries are known")
             continue
-        kept_cas = [_certificate(e.facts.normalized_pem) for e in members if e.deployed]
+        kept_cas = [ca_certificate(e.facts.normalized_pem) for e in members if e.deployed]
         before = judge(kept_cas, public_roots=public_roots() if not kept_cas else ())
         changed = any(not e.deployed for e in members)
         if after.anchor is not None and not before.covered:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -93,6 +94,13 @@ class Coverage:
     @property
     def anchor_name(self) -> str | None:
         return None if self.anchor is None else name_of(self.anchor)
+
+
+@functools.lru_cache(maxsize=1024)
+def ca_certificate(pem: str) -> x509.Certificate:
+    """A CA's certificate from its canonical PEM (``CertificateFacts.normalized_pem``), parsed
+    once however many origins or rules verify against it."""
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
 def name_of(certificate: x509.Certificate) -> str:
