@@ -102,6 +102,11 @@ def validate_id(value: object, parameter: str) -> str:
     return value.lower()
 
 
+def is_cloudflare_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a Cloudflare id: 1 to 32 hex digits, either case."""
+    return isinstance(value, str) and _ID_PATTERN.fullmatch(value) is not None
+
+
 def validate_entry_id(value: object, parameter: str = "entry_id") -> str:
     """``value`` lowercased if it is a trust store entry id, in either form Cloudflare may use.
 

@@ -6,13 +6,11 @@ Pure, like ``provider.entries``: the client turns each JSON zone into a ``Zone``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from policies.trust_rules.printable import printable
+from provider.entries import is_cloudflare_id
 
-#: Cloudflare's zone ids: 32 hex digits (accepted in either case, kept lowercase).
-_ZONE_ID = re.compile(r"[0-9a-fA-F]{1,32}")
 #: Longest zone name kept (a DNS name is at most 253 characters).
 MAX_ZONE_NAME = 253
 
@@ -29,7 +27,7 @@ def parse_zone(data: object) -> Zone:
     if not isinstance(data, dict):
         raise ValueError("a zone in the listing is not a JSON object")
     zone_id = data.get("id")
-    if not isinstance(zone_id, str) or _ZONE_ID.fullmatch(zone_id) is None:
+    if not isinstance(zone_id, str) or not is_cloudflare_id(zone_id):
         raise ValueError("a zone in the listing has no valid 'id' (1 to 32 hex digits)")
     name = data.get("name")
     status = data.get("status")
