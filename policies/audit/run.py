@@ -80,10 +80,13 @@ def run(
         now = parse_now(args.now)
         zone_ids = _zone_ids(args.zone or [])
         state = read_stack_states(args.stack_state) if args.stack_state else None
-        if state:
-            zone_ids += [z for z in dict.fromkeys(z for z, _ in state) if z not in zone_ids]
         wanted_origins = [parse_live_origin(text) for text in args.origin or []]
-        zone_ids += [z for z in dict.fromkeys(z for z, _ in wanted_origins) if z not in zone_ids]
+        # The named zones first, then those of the stacks and of the origins, each once.
+        zone_ids = list(
+            dict.fromkeys(
+                [*zone_ids, *(z for z, _ in state or ()), *(z for z, _ in wanted_origins)]
+            )
+        )
         if not zone_ids and not args.all_zones:
             raise UsageError(
                 "no zones to audit: name them with --zone ID (repeatable), use --all-zones, or "
@@ -112,19 +115,19 @@ def run(
     )
     for line in result.error_lines():
         print(f"error: {line}", file=err)
+    metrics_written = True
     if args.prometheus is not None:
         try:
             write_atomically(args.prometheus, prometheus.exposition(result))
         except OSError as exc:
+            metrics_written = False
             print(
                 f"error: --prometheus {printable(str(args.prometheus))}: cannot write it "
                 f"({exc.strerror or exc}); give a file in a writable folder",
                 file=err,
             )
-            render(result, args, out)
-            return EXIT_ERROR
     render(result, args, out)
-    if result.errors:
+    if result.errors or not metrics_written:
         return EXIT_ERROR
     return EXIT_MANDATORY_FINDING if result.blocked else EXIT_OK
 
