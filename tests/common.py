@@ -1,5 +1,6 @@
 """Facts every test module shares: the zone, the credentials, the local URL, the retry policy;
-and how to read what a pickled dynamic provider in Pulumi state refers to.
+how to read what a pickled dynamic provider in Pulumi state refers to; and how to run the
+audit CLI as a user would.
 
 Fixtures live under tests/fixtures/ (registered in tests/conftest.py); these are plain values.
 """
@@ -7,7 +8,12 @@ Fixtures live under tests/fixtures/ (registered in tests/conftest.py); these are
 from __future__ import annotations
 
 import base64
+import os
 import pickletools
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 from provider.retry import RetryPolicy
 
@@ -95,3 +101,23 @@ def pickled_globals(encoded: str) -> list[tuple[str, str]]:
         elif opcode.stack_after:
             pushed.append(arg if isinstance(arg, str) else None)
     return found
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_audit(
+    *argv: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python -m policies audit ARGV`` in a child process from the repository, with ``env``
+    instead of any ``CLOUDFLARE_*`` variable of the test run's own environment."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "policies", "audit", *argv],
+        cwd=REPO_ROOT,
+        env=environment | dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

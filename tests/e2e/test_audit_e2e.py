@@ -5,9 +5,7 @@ environment). Entries are added and deleted out of band, as by hand in the dashb
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,25 +13,14 @@ import pytest
 from provider.client import TrustStoreClient
 from provider.credentials import ApiToken
 from scripts.certs import NOW, root_ca
-from tests.common import ZONE_ID
-from tests.fixtures.pulumi import REPO_ROOT
+from tests.common import ZONE_ID, run_audit
 from tests.fixtures.stack import API_TOKEN, StackFactory
 
 pytestmark = pytest.mark.e2e
 
-AUDIT = (sys.executable, "-m", "policies", "audit")
-
 
 def audit(state: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*AUDIT, "--stack-state", str(state), "--json", "--now", NOW.isoformat()],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_audit("--stack-state", str(state), "--json", "--now", NOW.isoformat(), env=env)
 
 
 def test_audit_marks_drift_against_a_real_exported_stack(
@@ -57,8 +44,7 @@ def test_audit_marks_drift_against_a_real_exported_stack(
         client.delete(ZONE_ID, dropped["id"])
     stack.control.clear_requests()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
-    env |= {"CLOUDFLARE_BASE_URL": stack.emulator.base_url, "CLOUDFLARE_API_TOKEN": API_TOKEN}
+    env = {"CLOUDFLARE_BASE_URL": stack.emulator.base_url, "CLOUDFLARE_API_TOKEN": API_TOKEN}
     done = audit(state, env)
     assert done.returncode == 1, done.stdout + done.stderr  # the lost entry is mandatory
     assert API_TOKEN not in done.stdout + done.stderr

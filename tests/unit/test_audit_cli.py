@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from emulator.server import EmulatorServer
 from scripts.certs import NOW, expiring_in, root_ca
-from tests.common import TOKEN, ZONE_ID
+from tests.common import TOKEN, ZONE_ID, run_audit
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 OTHER = "9a7806061c88ada191ed06f989cc3dac"
 
 
 def cli(server: EmulatorServer, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
-    environment |= {"CLOUDFLARE_BASE_URL": server.base_url, "CLOUDFLARE_API_TOKEN": TOKEN, **env}
-    return subprocess.run(
-        [sys.executable, "-m", "policies", "audit", "--now", NOW.isoformat(), *argv],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    credentials = {"CLOUDFLARE_BASE_URL": server.base_url, "CLOUDFLARE_API_TOKEN": TOKEN}
+    return run_audit("--now", NOW.isoformat(), *argv, env=credentials | env)
 
 
 def test_the_cli_audits_every_zone_over_a_real_socket(
@@ -56,21 +45,12 @@ def test_the_cli_audits_every_zone_over_a_real_socket(
 
 
 def test_an_unreachable_api_exits_2_naming_what_to_check(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
-    environment |= {
+    environment = {
         "CLOUDFLARE_BASE_URL": "http://127.0.0.1:9/client/v4",
         "CLOUDFLARE_API_TOKEN": "unreachable-token-0123456789",
         "CLOUDFLARE_RATE_LIMIT": "off",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "policies", "audit", "--zone", ZONE_ID],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_audit("--zone", ZONE_ID, env=environment, timeout=300)
     assert done.returncode == 2
     assert done.stderr.startswith(f"error: zone {ZONE_ID}: Cloudflare trust store list")
     assert "CLOUDFLARE_BASE_URL" in done.stderr
