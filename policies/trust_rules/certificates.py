@@ -215,24 +215,22 @@ def _der_header(der: bytes, at: int) -> tuple[int, int, int] | None:
     return tag, at + 2 + count, int.from_bytes(der[at + 2 : at + 2 + count], "big")
 
 
-def _tbs_elements(der: bytes, count: int) -> list[tuple[int, int, int]]:
+def _tbs_elements(der: bytes, count: int) -> list[tuple[int, int, int, int]]:
     """The first ``count`` elements of the TBSCertificate after its optional [0] version, as
-    (tag, start of element, end of element); fewer when the DER is malformed or short."""
+    (tag, start of element, start of content, end); fewer when the DER is malformed or short."""
     certificate = _der_header(der, 0)
     tbs = _der_header(der, certificate[1]) if certificate and certificate[0] == 0x30 else None
     if tbs is None or tbs[0] != 0x30:
         return []
-    elements: list[tuple[int, int, int]] = []
+    elements: list[tuple[int, int, int, int]] = []
     at = tbs[1]
     while len(elements) < count:
         element = _der_header(der, at)
         if element is None or element[1] + element[2] > len(der):
             break
-        end = element[1] + element[2]
-        if element[0] == 0xA0 and not elements and at == tbs[1]:  # [0] EXPLICIT version
-            at = end
-            continue
-        elements.append((element[0], at, end))
+        tag, content, end = element[0], element[1], element[1] + element[2]
+        if not (at == tbs[1] and tag == 0xA0):  # skip the [0] EXPLICIT version
+            elements.append((tag, at, content, end))
         at = end
     return elements
 
@@ -244,9 +242,8 @@ def _serial_is_positive(der: bytes) -> bool:
     elements = _tbs_elements(der, 1)
     if not elements or elements[0][0] != 0x02:
         return True
-    _, start, end = elements[0]
-    header = _der_header(der, start)
-    content = der[header[1] : end] if header else b""
+    _, _, content_start, end = elements[0]
+    content = der[content_start:end]
     return bool(content) and content[0] < 0x80 and any(content)
 
 
@@ -256,7 +253,7 @@ def _same_issuer_and_subject_der(der: bytes) -> bool:
     elements = _tbs_elements(der, 5)  # serial, signature, issuer, validity, subject
     if len(elements) < 5:
         return False
-    (_, issuer_start, issuer_end), (_, subject_start, subject_end) = elements[2], elements[4]
+    (_, issuer_start, _, issuer_end), (_, subject_start, _, subject_end) = elements[2], elements[4]
     return der[issuer_start:issuer_end] == der[subject_start:subject_end]
 
 
