@@ -1,8 +1,9 @@
 """Where the provider process spends its time, for benchmarks: a sampling profiler, off by default.
 
 The dynamic-provider process serves the engine on a pool of gRPC threads and is killed when the
-engine is done with it, so neither ``cProfile`` (one thread, results written at exit) nor an
-external sampler (none installable offline) fits. With ``PROVIDER_PROFILE_DIR`` set, a daemon
+engine is done with it, so ``cProfile`` (one thread, results written at exit) does not fit; an
+external sampler (py-spy, a separate install needing ptrace rights) works but is not in the
+requirements. With ``PROVIDER_PROFILE_DIR`` set, a daemon
 thread samples every thread's stack every few milliseconds and rewrites
 ``<dir>/provider-<pid>.txt`` every second: samples by innermost function (self time) and by
 every function on the stack (cumulative), busy threads only (a thread waiting for work in the
