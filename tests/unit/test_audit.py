@@ -580,7 +580,6 @@ def test_sarif_says_a_run_with_an_unreadable_zone_did_not_succeed(
     result = audit(client, "--zone", ZONE_ID, "--zone", OTHER, "--format", "sarif")
     assert result.status == 2
     document = json.loads(result.stdout)
-    sarif_validator().validate(document)
     (invocation,) = document["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is False
     (notification,) = invocation["toolExecutionNotifications"]
@@ -588,6 +587,7 @@ def test_sarif_says_a_run_with_an_unreadable_zone_did_not_succeed(
     assert notification["message"]["text"].startswith(f"zone {OTHER}: ")
     assert "HTTP 500" in notification["message"]["text"]
     assert f"error: {notification['message']['text']}" in result.stderr
+    sarif_validator().validate(document)  # last: it skips where the official schema is absent
 
 
 def test_junit_and_github_formats(client: TrustStoreClient) -> None:
